@@ -2,7 +2,10 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
 
-const alias = { '@shared': resolve(__dirname, 'shared') };
+import pkg from './package.json' with { type: 'json' };
+
+const alias = { '@shared': resolve(import.meta.dirname, 'shared') };
+const define = { __SKYDECK_VERSION__: JSON.stringify(pkg.version) };
 
 /**
  * One build for both ways to run the core: out/main/index.js is the Electron entry, out/main/serve.js the headless
@@ -11,12 +14,13 @@ const alias = { '@shared': resolve(__dirname, 'shared') };
 export default defineConfig({
   main: {
     resolve: { alias },
+    define,
     build: {
       target: 'node22',
       rollupOptions: {
         input: {
-          index: resolve(__dirname, 'electron/main.ts'),
-          serve: resolve(__dirname, 'main/serve.ts'),
+          index: resolve(import.meta.dirname, 'electron/main.ts'),
+          serve: resolve(import.meta.dirname, 'main/serve.ts'),
         },
       },
     },
@@ -25,19 +29,19 @@ export default defineConfig({
     resolve: { alias },
     build: {
       rollupOptions: {
-        input: { index: resolve(__dirname, 'electron/preload.ts') },
+        input: { index: resolve(import.meta.dirname, 'electron/preload.ts') },
         // A sandboxed preload cannot load ES modules: emit one CommonJS file.
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
       },
     },
   },
   renderer: {
-    root: resolve(__dirname, 'renderer'),
+    root: resolve(import.meta.dirname, 'renderer'),
     resolve: { alias },
     plugins: [vue()],
     build: {
       target: 'es2022',
-      rollupOptions: { input: { index: resolve(__dirname, 'renderer/index.html') } },
+      rollupOptions: { input: { index: resolve(import.meta.dirname, 'renderer/index.html') } },
     },
   },
 });

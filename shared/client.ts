@@ -20,10 +20,10 @@ export interface SkydeckClient {
 
 export function createClient(transport: Transport): SkydeckClient {
   return {
-    async call(name, input) {
+    async call(name, ...args) {
       if (!(name in commands)) throw new ApiError('not_found', `Unknown command ${String(name)}`);
       try {
-        return (await transport.invoke(name, input ?? {})) as never;
+        return (await transport.invoke(name, args[0] ?? {})) as never;
       } catch (e) {
         throw ApiError.is(e) ? e : ApiError.fromBody((e as { body?: unknown })?.body ?? e);
       }

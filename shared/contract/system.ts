@@ -33,7 +33,12 @@ export const system = {
     input: z
       .object({
         /** Absolute path of the backup file; default: <data dir>/backups/skydeck-<timestamp>.db */
-        destination: z.string().min(1).max(4096).optional(),
+        destination: z
+          .string()
+          .min(1)
+          .max(4096)
+          .regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'destination must be an absolute path')
+          .optional(),
         pagesPerStep: z.number().int().min(1).max(100_000).default(1000),
         pauseMs: z.number().int().min(0).max(1000).default(0),
       })

@@ -1,0 +1,84 @@
+import type Database from 'better-sqlite3';
+import { ApiError } from '@shared/errors';
+import { parseFilter, type ListQuery, type ListResult } from '@shared/list';
+
+/**
+ * Server-side paging, sorting, filtering and free-text search for any table, from one declarative spec.
+ * Field names come from the API and map to known columns only: nothing the caller sends is spliced into SQL.
+ */
+export interface ListSpec<Row> {
+  /** FROM clause (a table, or a join). */
+  from: string;
+  /** API field → SQL expression. Only these can be sorted and filtered. */
+  fields: Record<string, string>;
+  /** e.g. '-created_at' */
+  defaultSort: string;
+  /** Tie-breaker so pages are stable. */
+  tiebreak: string;
+  /** Free-text search: an FTS5 table joined on rowid, or LIKE over some columns. */
+  search?: { fts: string; rowid: string } | { like: string[] };
+  mapRow(row: Row): unknown;
+}
+
+/** Turns what a person types into a safe FTS5 query: each word a quoted prefix term, all ANDed. */
+export function ftsQuery(text: string): string | null {
+  const words = text.match(/[\p{L}\p{N}_][\p{L}\p{N}_.-]*/gu) ?? [];
+  if (words.length === 0) return null;
+  return words.slice(0, 16).map((w) => `"${w.replace(/"/g, '""')}"*`).join(' ');
+}
+
+export function runList<Row, Item>(db: Database.Database, spec: ListSpec<Row>, query: ListQuery): ListResult<Item> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+
+  for (const f of query.filter) {
+    const { field, value } = parseFilter(f);
+    const col = spec.fields[field];
+    if (!col) {
+      throw new ApiError('validation', `cannot filter by ${field}`, {
+        issues: [{ path: 'filter', message: `unknown field ${field}; one of ${Object.keys(spec.fields).join(', ')}`, code: 'unknown_field' }],
+      });
+    }
+    const values = value.split(',');
+    if (values.length === 1) {
+      if (value === 'null') where.push(`${col} IS NULL`);
+      else {
+        where.push(`${col} = ?`);
+        args.push(value);
+      }
+    } else {
+      where.push(`${col} IN (${values.map(() => '?').join(',')})`);
+      args.push(...values);
+    }
+  }
+
+  const from = spec.from;
+  if (query.q && spec.search) {
+    if ('fts' in spec.search) {
+      const m = ftsQuery(query.q);
+      if (m) {
+        where.push(`${spec.search.rowid} IN (SELECT rowid FROM ${spec.search.fts} WHERE ${spec.search.fts} MATCH ?)`);
+        args.push(m);
+      }
+    } else {
+      const like = `%${query.q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+      where.push(`(${spec.search.like.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+      for (let i = 0; i < spec.search.like.length; i++) args.push(like);
+    }
+  }
+
+  const sort = query.sort ?? spec.defaultSort;
+  const desc = sort.startsWith('-');
+  const sortField = desc ? sort.slice(1) : sort;
+  const sortCol = spec.fields[sortField];
+  if (!sortCol) {
+    throw new ApiError('validation', `cannot sort by ${sortField}`, {
+      issues: [{ path: 'sort', message: `unknown field ${sortField}; one of ${Object.keys(spec.fields).join(', ')}`, code: 'unknown_field' }],
+    });
+  }
+  const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const order = `ORDER BY ${sortCol} ${desc ? 'DESC' : 'ASC'}, ${spec.tiebreak} ${desc ? 'DESC' : 'ASC'}`;
+  const total = (db.prepare(`SELECT count(*) AS n FROM ${from} ${whereSql}`).get(...args) as { n: number }).n;
+  const rows = db.prepare(`SELECT * FROM ${from} ${whereSql} ${order} LIMIT ? OFFSET ?`).all(...args, query.limit, query.offset) as Row[];
+  return { items: rows.map((r) => spec.mapRow(r) as Item), total };
+}

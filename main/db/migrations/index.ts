@@ -1,0 +1,5 @@
+import type { Migration } from '../migrate';
+import { m0001 } from './0001_foundation';
+
+/** Every migration in order. Append only: never edit or reorder a released one. */
+export const MIGRATIONS: readonly Migration[] = [m0001];

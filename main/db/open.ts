@@ -1,0 +1,136 @@
+import Database from 'better-sqlite3';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MIGRATIONS } from './migrations';
+import { latestVersion, migrate, MigrationError, type Migration } from './migrate';
+
+export const DB_FILE = 'skydeck.db';
+const LOCK_FILE = 'skydeck.lock';
+
+/** A reason Skydeck cannot start on this data directory, worded for the person who must fix it. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+export interface OpenedDatabase {
+  db: Database.Database;
+  schemaVersion: number;
+  /** Releases the data directory's lock and closes the database. */
+  close(): void;
+}
+
+function errno(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code ? `${err.code}: ${err.message}` : String(err.message ?? e);
+}
+
+/** Creates the data directory if needed and proves it is writable, with a message that names the directory. */
+export function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new StartupError(`data directory ${dataDir} cannot be created (${errno(e)})`);
+  }
+  const probe = join(dataDir, `.write-test-${process.pid}`);
+  try {
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+  } catch (e) {
+    throw new StartupError(`data directory ${dataDir} is not writable (${errno(e)})`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One Skydeck process per data directory: two task engines on one database would run the same tasks twice.
+ * A lock left by a process that died (kill -9, power loss) is taken over.
+ */
+function takeLock(dataDir: string): () => void {
+  const path = join(dataDir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new StartupError(`cannot lock data directory ${dataDir} (${errno(e)})`);
+      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+      if (Number.isFinite(pid) && pid !== process.pid && isAlive(pid)) {
+        throw new StartupError(`data directory ${dataDir} is in use by another Skydeck (process ${pid})`);
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new StartupError(`cannot lock data directory ${dataDir}`);
+}
+
+/** Reads the schema version without writing anything (no WAL switch, no journal), so a newer database stays untouched. */
+function peekVersion(file: string): number {
+  let probe: Database.Database | undefined;
+  try {
+    probe = new Database(file, { readonly: true, fileMustExist: true });
+    return probe.pragma('user_version', { simple: true }) as number;
+  } catch (e) {
+    throw new StartupError(`${file} is not a Skydeck database or is damaged (${(e as Error).message})`);
+  } finally {
+    probe?.close();
+  }
+}
+
+export function openDatabase(dataDir: string, appVersion: string, migrations: readonly Migration[] = MIGRATIONS): OpenedDatabase {
+  prepareDataDir(dataDir);
+  const file = join(dataDir, DB_FILE);
+  const latest = latestVersion(migrations);
+  if (existsSync(file)) {
+    const v = peekVersion(file);
+    if (v > latest) {
+      throw new StartupError(
+        `${file} was written by a newer Skydeck (schema ${v}; this version ${appVersion} knows up to ${latest}). ` +
+          'Open it with that version or newer, or choose another data directory. Nothing was changed.',
+      );
+    }
+  }
+  const release = takeLock(dataDir);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, migrations, appVersion);
+    const opened = db;
+    return {
+      db: opened,
+      schemaVersion: opened.pragma('user_version', { simple: true }) as number,
+      close() {
+        try {
+          if (opened.open) {
+            opened.pragma('optimize');
+            opened.close();
+          }
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (e) {
+    db?.close();
+    release();
+    if (e instanceof MigrationError) throw new StartupError(`cannot upgrade ${file}: ${e.message}`);
+    if (e instanceof StartupError) throw e;
+    throw new StartupError(`cannot open ${file} (${errno(e)})`);
+  }
+}

@@ -1,0 +1,109 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { openCore } from './core';
+import { createLogger } from './log/logger';
+import { defaultDataDir, resolveDataDir } from './paths';
+import { HeadlessPlatform } from './platform/headless';
+import { startHttpServer } from './server/http-server';
+import { StartupError } from './db/open';
+import { VERSION } from './version';
+
+/**
+ * `npm run serve -- --port N --data-dir DIR`: the headless core, serving the built renderer and the API on loopback.
+ * Prints the URL (with its one-time token) to open in a browser.
+ */
+const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--data-dir DIR] [--token TOKEN]
+  --port       TCP port (default 7420; 0 picks a free one)
+  --host       address to listen on (default 127.0.0.1; anything but loopback exposes your infrastructure)
+  --data-dir   where the database lives (default: $SKYDECK_DATA_DIR or the OS app-data folder)
+  --token      a fixed API token (default: a new random one each start; or $SKYDECK_TOKEN)
+Environment: SKYDECK_VAULT_PASSPHRASE unlocks the secret vault; SKYDECK_LOG_LEVEL=debug|info|warn|error.`;
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        port: { type: 'string', default: '7420' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'data-dir': { type: 'string' },
+        token: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const port = Number(args.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`--port must be an integer from 0 to 65535 (got ${args.port})\n`);
+    return 2;
+  }
+  if (args.token !== undefined && !/^[A-Za-z0-9._~-]{16,256}$/.test(args.token)) {
+    process.stderr.write('--token must be 16 to 256 URL-safe characters\n');
+    return 2;
+  }
+  const logger = createLogger();
+  const dataDir = resolve(resolveDataDir(process.argv, process.env) ?? defaultDataDir());
+  const platform = new HeadlessPlatform({ dataDir, logger, passphrase: process.env.SKYDECK_VAULT_PASSPHRASE });
+  let core;
+  try {
+    core = await openCore({ dataDir, platform, logger, version: VERSION });
+  } catch (e) {
+    if (e instanceof StartupError) {
+      process.stderr.write(`Skydeck cannot start: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  platform.bus = core.events;
+  const here = dirname(fileURLToPath(import.meta.url));
+  let server;
+  try {
+    server = await startHttpServer({
+      core,
+      logger,
+      version: VERSION,
+      host: args.host,
+      port,
+      token: args.token ?? process.env.SKYDECK_TOKEN,
+      staticDir: join(here, '..', 'renderer'),
+    });
+  } catch (e) {
+    await core.close();
+    process.stderr.write(`Skydeck cannot listen on ${args.host}:${port}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(`Skydeck ${VERSION} (headless) is ready. Data: ${dataDir}\nOpen ${server.url}\n`);
+
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('stopping', { signal });
+      void server
+        .close()
+        .then(() => core.close())
+        .finally(done);
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`Skydeck failed: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { MIGRATIONS } from './migrations';
 import { latestVersion, migrate, MigrationError, type Migration } from './migrate';
 
@@ -27,10 +27,26 @@ function errno(e: unknown): string {
   return err.code ? `${err.code}: ${err.message}` : String(err.message ?? e);
 }
 
+/**
+ * mkdir -p, one level at a time: Node's own recursive mkdir spins forever on some pseudo file systems (/proc), and a
+ * data directory must fail fast with a clear reason instead.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  while (!existsSync(d)) {
+    missing.unshift(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing) mkdirSync(m, { mode: 0o700 });
+}
+
 /** Creates the data directory if needed and proves it is writable, with a message that names the directory. */
 export function prepareDataDir(dataDir: string): void {
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    makeDirs(dataDir);
   } catch (e) {
     throw new StartupError(`data directory ${dataDir} cannot be created (${errno(e)})`);
   }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { DEFAULT_SETTINGS, settingsSchema, type Settings } from '@shared/contract/settings';
+import { DEFAULT_SETTINGS, settingsPatchSchema, settingsSchema, type Settings } from '@shared/contract/settings';
 
 /** Settings are rows of (key, JSON value); defaults fill what was never set. Rows from older versions that no longer parse fall back to defaults. */
 export class SettingsRepo {
@@ -22,7 +22,7 @@ export class SettingsRepo {
     // Keep every value that is still valid on its own.
     const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
     for (const [k, v] of Object.entries(stored)) {
-      if (settingsSchema.partial().safeParse({ [k]: v }).success) out[k] = v;
+      if (settingsPatchSchema.safeParse({ [k]: v }).success) out[k] = v;
     }
     return out as Settings;
   }

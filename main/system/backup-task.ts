@@ -23,6 +23,10 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
 const db = new Database(workerData.source, { readonly: true, fileMustExist: true });
+// Hold one read transaction for the whole copy: the backup then reads one stable WAL snapshot, instead of restarting
+// each time the app commits (progress updates, audit rows) through its own connection.
+db.exec('BEGIN');
+db.prepare('SELECT count(*) FROM sqlite_master').get();
 const nap = new Int32Array(new SharedArrayBuffer(4));
 db.backup(workerData.target, {
   progress({ totalPages, remainingPages }) {
@@ -30,7 +34,7 @@ db.backup(workerData.target, {
     if (workerData.pauseMs > 0) Atomics.wait(nap, 0, 0, workerData.pauseMs);
     return workerData.pagesPerStep;
   },
-}).then((r) => { db.close(); parentPort.postMessage({ done: true, totalPages: r.totalPages }); },
+}).then((r) => { db.exec('COMMIT'); db.close(); parentPort.postMessage({ done: true, totalPages: r.totalPages }); },
         (e) => { db.close(); parentPort.postMessage({ error: String(e && e.message || e) }); });
 `;
 

@@ -4,22 +4,34 @@ import { command } from './define';
 export const LOCALES = ['en', 'zh-CN'] as const;
 export const THEMES = ['light', 'dark', 'system'] as const;
 
-/** Every setting, with its default. Settings live in SQLite; unknown keys are refused. */
-export const settingsSchema = z.object({
-  theme: z.enum(THEMES).default('system'),
-  locale: z.enum(LOCALES).default('en'),
+/** Every setting's type. Settings live in SQLite; unknown keys are refused. */
+const fields = {
+  theme: z.enum(THEMES),
+  locale: z.enum(LOCALES),
   /** Rows per page in lists that page (virtualised lists fetch in pages of this size). */
-  pageSize: z.number().int().min(10).max(1000).default(100),
+  pageSize: z.number().int().min(10).max(1000),
   /** Finished tasks older than this are pruned from the task history. */
-  taskRetentionDays: z.number().int().min(1).max(3650).default(30),
+  taskRetentionDays: z.number().int().min(1).max(3650),
   /** Audit rows older than this are pruned. */
-  auditRetentionDays: z.number().int().min(1).max(3650).default(365),
+  auditRetentionDays: z.number().int().min(1).max(3650),
   /** Tasks the engine runs at once (per-host and per-account limits come on top). */
-  taskConcurrency: z.number().int().min(1).max(64).default(8),
-});
+  taskConcurrency: z.number().int().min(1).max(64),
+};
+
+export const DEFAULT_SETTINGS = {
+  theme: 'system',
+  locale: 'en',
+  pageSize: 100,
+  taskRetentionDays: 30,
+  auditRetentionDays: 365,
+  taskConcurrency: 8,
+} as const satisfies { [K in keyof typeof fields]: z.infer<(typeof fields)[K]> };
+
+export const settingsSchema = z.object(fields);
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingKey = keyof Settings;
-export const DEFAULT_SETTINGS: Settings = settingsSchema.parse({});
+/** A change to some settings: no defaults here, so a patch never resets what it does not name. */
+export const settingsPatchSchema = z.object(fields).partial().strict();
 
 export const settings = {
   'settings.get': command({
@@ -30,7 +42,7 @@ export const settings = {
   }),
   'settings.set': command({
     summary: 'Change one or more settings; answers all settings',
-    input: z.object({ patch: settingsSchema.partial().strict() }).strict(),
+    input: z.object({ patch: settingsPatchSchema }).strict(),
     output: settingsSchema,
     mutating: true,
   }),

@@ -14,7 +14,8 @@ export interface Transport {
 }
 
 export interface SkydeckClient {
-  call<N extends CommandName>(name: N, ...input: {} extends Input<N> ? [Input<N>?] : [Input<N>]): Promise<Output<N>>;
+  /** The input may be left out when every field of it is optional. */
+  call<N extends CommandName>(name: N, ...input: Record<never, never> extends Input<N> ? [Input<N>?] : [Input<N>]): Promise<Output<N>>;
   on(listener: (event: SkydeckEvent) => void): () => void;
 }
 

@@ -103,7 +103,6 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningServ
   const maxBody = o.maxBodyBytes ?? 1024 * 1024;
   const staticDir = o.staticDir ? resolve(o.staticDir) : null;
   let openapi: string | null = null;
-  let boundPort = 0;
 
   const tokenOk = (candidate: string | null | undefined): boolean => {
     if (!candidate) return false;
@@ -297,7 +296,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningServ
       ok();
     });
   });
-  boundPort = (server.address() as AddressInfo).port;
+  const boundPort = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${boundPort}/?token=${token}`;
   log.info('listening', { host, port: boundPort });

@@ -116,7 +116,7 @@ export class TaskEngine {
         this.finish(task.id, 'cancelled', { error: { code: 'cancelled', message: 'cancelled (the app stopped while cancelling)', reason: 'cancelled' } });
         continue;
       }
-      let decision: 'resume' | 'interrupt' = 'resume';
+      let decision: 'resume' | 'interrupt';
       try {
         decision = tt ? ((await tt.recover?.(task, tt.params.parse(task.params))) ?? 'resume') : 'interrupt';
       } catch (e) {

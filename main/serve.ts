@@ -9,6 +9,9 @@ import { startHttpServer } from './server/http-server';
 import { StartupError } from './db/open';
 import { VERSION } from './version';
 
+// Measured before anything else runs: everything imported above has loaded by now (ESM evaluates imports first).
+const moduleLoadMs = performance.now();
+
 /**
  * `npm run serve -- --port N --data-dir DIR`: the headless core, serving the built renderer and the API on loopback.
  * Prints the URL (with its one-time token) to open in a browser.
@@ -82,6 +85,9 @@ async function main(): Promise<number> {
     return 1;
   }
   process.stdout.write(`Skydeck ${VERSION} (headless) is ready. Data: ${dataDir}\nOpen ${server.url}\n`);
+  if (process.env.SKYDECK_TIMINGS) {
+    process.stdout.write(`timings ${JSON.stringify({ moduleLoadMs: Math.round(moduleLoadMs * 10) / 10, readyMs: Math.round(performance.now() * 10) / 10 })}\n`);
+  }
 
   await new Promise<void>((done) => {
     let stopping = false;

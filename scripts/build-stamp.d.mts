@@ -1,0 +1,1 @@
+export function isBuildStale(root: string): boolean;

@@ -1,0 +1,25 @@
+// Is out/ older than any source it is built from? Used by `npm run serve` and the e2e setup to build only when needed.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SOURCES = ['main', 'shared', 'renderer', 'electron', 'agents', 'electron.vite.config.ts', 'package.json', 'tsconfig.base.json'];
+const OUTPUTS = ['out/main/serve.js', 'out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
+
+function newest(path) {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let m = 0;
+  for (const e of readdirSync(path, { withFileTypes: true })) {
+    if (e.name === 'node_modules' || e.name.endsWith('.test.ts')) continue;
+    m = Math.max(m, newest(join(path, e.name)));
+  }
+  return m;
+}
+
+export function isBuildStale(root) {
+  const outs = OUTPUTS.map((o) => join(root, o));
+  if (!outs.every(existsSync)) return true;
+  const built = Math.min(...outs.map((o) => statSync(o).mtimeMs));
+  return SOURCES.some((s) => newest(join(root, s)) > built);
+}

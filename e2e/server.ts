@@ -62,7 +62,7 @@ export async function startServer(opts: { dataDir?: string; env?: Record<string,
         headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
         body: JSON.stringify(input),
       });
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as any };
     },
   };
   return handle;

@@ -1,0 +1,179 @@
+import { join, resolve } from 'node:path';
+import { BrowserWindow, Menu, app, dialog, nativeTheme, screen, session, shell } from 'electron';
+import type { Core, CoreOptions } from '../main/core-types';
+import type { Logger } from '../main/log/logger';
+import { forwardEvents, registerIpc } from './ipc';
+import { createDesktopLogger } from './log';
+import { aboutText, buildMenuTemplate } from './menu';
+import { ElectronPlatform } from './platform';
+import { APP_INDEX_URL, APP_ORIGIN, installAppProtocol, registerAppScheme } from './protocol';
+import { cspFor, guardWebContents, installSessionSecurity, isHttpUrl, makeTrustedUrlCheck } from './security';
+import { mainWindowOptions } from './window';
+import { WINDOW_STATE_FILE, loadWindowState, trackWindowState } from './window-state';
+
+export interface DesktopDeps {
+  openCore: (options: CoreOptions) => Promise<Core>;
+  resolveDataDir: (argv: string[], env: NodeJS.ProcessEnv) => string | null;
+  /** out/renderer: the built UI, served on app://skydeck/. */
+  rendererDir: string;
+  /** out/preload/index.cjs */
+  preloadPath: string;
+  /** The window icon (Linux/Windows in development; packaged builds use the installer's icon). */
+  iconPath?: string;
+  argv?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface DesktopApp {
+  core: Core;
+  logger: Logger;
+  dataDir: string;
+  getWindow(): BrowserWindow | null;
+}
+
+/** The text of the error box when the core cannot open: its message, where the data is, and how to pick another. */
+export function startupFailureMessage(e: unknown, dataDir: string): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return (
+    `${msg}\n\nData folder: ${dataDir}\n\n` +
+    'Skydeck has not changed anything. Fix the problem above, or start Skydeck with another data folder ' +
+    '(--data-dir=FOLDER or the SKYDECK_DATA_DIR environment variable).'
+  );
+}
+
+/**
+ * Starts the desktop app. Everything that has to happen before `ready` (privileged scheme, sandbox, data dir as
+ * userData, single-instance lock) happens synchronously on the first call; the rest after `ready`.
+ * Resolves with the running app, or null when this process is quitting (second instance, or the core failed to open).
+ */
+export async function startDesktop(d: DesktopDeps): Promise<DesktopApp | null> {
+  const argv = d.argv ?? process.argv;
+  const env = d.env ?? process.env;
+
+  registerAppScheme();
+  app.enableSandbox();
+
+  // --data-dir / SKYDECK_DATA_DIR also becomes Chromium's userData, so that the single-instance lock is per data
+  // folder and browser state lives beside the database, exactly as with the default (dataDir = userData).
+  const override = d.resolveDataDir(argv, env);
+  if (override) app.setPath('userData', resolve(override));
+
+  if (!app.requestSingleInstanceLock()) {
+    app.quit(); // the running instance is focused through its 'second-instance' event
+    return null;
+  }
+
+  let mainWindow: BrowserWindow | null = null;
+  const focusWindow = () => {
+    if (!mainWindow || mainWindow.isDestroyed()) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.show();
+    mainWindow.focus();
+  };
+  app.on('second-instance', focusWindow);
+
+  const isDev = !app.isPackaged;
+  // Only an unpackaged app may load its UI from the electron-vite dev server.
+  const devUrl = isDev && env.ELECTRON_RENDERER_URL ? env.ELECTRON_RENDERER_URL : null;
+  const isTrustedUrl = makeTrustedUrlCheck(devUrl ? [APP_ORIGIN, new URL(devUrl).origin] : [APP_ORIGIN]);
+
+  app.on('web-contents-created', (_event, contents) => {
+    guardWebContents(contents, {
+      isTrustedUrl,
+      openExternal: (url) => {
+        if (isHttpUrl(url)) void shell.openExternal(url);
+      },
+    });
+  });
+  if (process.platform === 'win32') app.setAppUserModelId('dev.skydeck.app');
+
+  await app.whenReady();
+
+  const dataDir = resolve(override ?? app.getPath('userData'));
+  const desktopLog = createDesktopLogger(dataDir);
+  const logger = desktopLog.logger;
+  const log = logger.scope('app');
+  const platform = new ElectronPlatform({ getWindow: () => mainWindow, logger: logger.scope('platform') });
+
+  let core: Core;
+  try {
+    core = await d.openCore({ dataDir, platform, version: app.getVersion(), logger });
+  } catch (e) {
+    log.error('the core could not be opened', { error: e, dataDir });
+    dialog.showErrorBox('Skydeck cannot start', startupFailureMessage(e, dataDir));
+    await desktopLog.close();
+    app.exit(1);
+    return null;
+  }
+
+  installSessionSecurity(session.defaultSession, { isTrustedUrl, csp: cspFor(devUrl) });
+  installAppProtocol(d.rendererDir);
+  const unregisterIpc = registerIpc({ core, actor: platform.localActor, isTrustedUrl, logger });
+
+  const showAbout = () => {
+    const options = {
+      type: 'info' as const,
+      title: 'About Skydeck',
+      message: `Skydeck ${app.getVersion()}`,
+      detail: aboutText({ app: app.getVersion(), electron: process.versions.electron, chrome: process.versions.chrome, node: process.versions.node }),
+      buttons: ['OK'],
+    };
+    void (mainWindow && !mainWindow.isDestroyed() ? dialog.showMessageBox(mainWindow, options) : dialog.showMessageBox(options));
+  };
+  Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate({ appName: 'Skydeck', isDev, platform: process.platform, showAbout })));
+
+  const createWindow = (): BrowserWindow => {
+    const stateFile = join(dataDir, WINDOW_STATE_FILE);
+    const state = loadWindowState(stateFile, screen.getAllDisplays().map((s) => s.workArea));
+    const win = new BrowserWindow(
+      mainWindowOptions({ state, preloadPath: d.preloadPath, isDev, dark: nativeTheme.shouldUseDarkColors, ...(d.iconPath ? { iconPath: d.iconPath } : {}) }),
+    );
+    if (state.maximized) win.maximize();
+    trackWindowState(win, stateFile);
+    forwardEvents(core, win);
+    win.once('ready-to-show', () => win.show());
+    win.on('closed', () => {
+      if (mainWindow === win) mainWindow = null;
+    });
+    win.webContents.on('render-process-gone', (_e, details) => log.error('the renderer process is gone', { reason: details.reason }));
+    win.webContents.on('did-fail-load', (_e, code, description, url) => log.error('the UI failed to load', { code, description, url }));
+    win.loadURL(devUrl ?? APP_INDEX_URL).catch((e: unknown) => log.error('loading the UI failed', { error: e }));
+    return win;
+  };
+  mainWindow = createWindow();
+
+  // macOS keeps the app (and its running tasks) alive without windows; elsewhere closing the window quits.
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', () => {
+    if (!mainWindow || mainWindow.isDestroyed()) mainWindow = createWindow();
+    else focusWindow();
+  });
+
+  // Quit only after the core has closed: running tasks are checkpointed and resume at the next start.
+  let phase: 'running' | 'closing' | 'closed' = 'running';
+  app.on('before-quit', (event) => {
+    if (phase === 'closed') return;
+    event.preventDefault();
+    if (phase === 'closing') return;
+    phase = 'closing';
+    void (async () => {
+      try {
+        await core.close();
+      } catch (e) {
+        log.error('closing the core failed', { error: e });
+      }
+      unregisterIpc();
+      await desktopLog.close();
+      phase = 'closed';
+      app.quit();
+    })();
+  });
+  const quitOnSignal = () => app.quit();
+  process.once('SIGINT', quitOnSignal);
+  process.once('SIGTERM', quitOnSignal);
+
+  log.info('desktop app started', { dataDir, version: app.getVersion(), electron: process.versions.electron, dev: isDev });
+  return { core, logger, dataDir, getWindow: () => mainWindow };
+}

@@ -1,0 +1,28 @@
+/**
+ * The Electron entry (out/main/index.js): the composition root of the desktop app. It only wires the control plane
+ * (main/core.ts, plain Node) to the Electron shell (electron/app.ts); see app.ts for the start-up and quit sequence.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, dialog } from 'electron';
+import { openCore } from '../main/core';
+import { resolveDataDir } from '../main/paths';
+import { startDesktop } from './app';
+
+const here = dirname(fileURLToPath(import.meta.url)); // out/main (inside app.asar when packaged)
+
+startDesktop({
+  openCore,
+  resolveDataDir,
+  rendererDir: join(here, '..', 'renderer'),
+  preloadPath: join(here, '..', 'preload', 'index.cjs'),
+  iconPath: join(here, '..', '..', 'resources', 'icon.png'),
+}).catch((e: unknown) => {
+  // Only a bug in the start-up code itself lands here; the core's own failures are reported by startDesktop.
+  console.error(e);
+  try {
+    dialog.showErrorBox('Skydeck cannot start', e instanceof Error ? e.message : String(e));
+  } finally {
+    app.exit(1);
+  }
+});

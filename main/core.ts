@@ -14,6 +14,13 @@ import { taskHandlers } from './tasks/handlers';
 import { auditHandlers } from './audit/handlers';
 import { searchHandlers } from './search/handlers';
 import { Vault } from './vault/vault';
+import { InventoryRepo } from './inventory/repo';
+import { InventoryMutations } from './inventory/mutations';
+import { inventoryHandlers } from './inventory/handlers';
+import { releaseTask } from './inventory/quota';
+import { DriverRegistry, type ComputeDriver } from './drivers/types';
+import { guestActionTask } from './guests/action-task';
+import { bulkTask, guestEditTask } from './guests/bulk-task';
 import type { Core, CoreOptions } from './core-types';
 
 export type { Core, CoreOptions, CallContext } from './core-types';
@@ -24,7 +31,7 @@ const DAY = 86_400_000;
  * The composition root of the control plane: every service is built here, once, from the data directory and the
  * platform port. The Electron entry and the headless server both call it; nothing else constructs services.
  */
-export async function openCore(o: CoreOptions): Promise<Core & { vault: Vault; engine: TaskEngine }> {
+export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): Promise<Core & { vault: Vault; engine: TaskEngine; db: import('better-sqlite3').Database; drivers: DriverRegistry }> {
   const logger = o.logger ?? createLogger();
   const log = logger.scope('core');
   const opened = openDatabase(o.dataDir, o.version);
@@ -32,13 +39,25 @@ export async function openCore(o: CoreOptions): Promise<Core & { vault: Vault; e
   const bus = new EventBus((e) => log.error('event listener failed', { error: e }));
   const settings = new SettingsRepo(db);
   const audit = new AuditRepo(db);
+  const drivers = new DriverRegistry();
+  for (const d of o.drivers ?? []) drivers.register(d);
+  const inventory = new InventoryRepo(db);
+  const mutations = new InventoryMutations(db, inventory, bus);
+  let engineRef: TaskEngine | null = null;
   const engine = new TaskEngine({
     db,
     bus,
     logger,
-    types: [backupTask({ dataDir: o.dataDir, dbFile: join(o.dataDir, DB_FILE) })],
+    types: [
+      backupTask({ dataDir: o.dataDir, dbFile: join(o.dataDir, DB_FILE) }),
+      guestActionTask({ db, drivers, mutations }),
+      guestEditTask(mutations),
+      bulkTask({ db, engine: () => engineRef!, drivers }),
+    ],
     concurrency: () => settings.get().taskConcurrency,
+    onFinish: (id) => releaseTask(db, id),
   });
+  engineRef = engine;
   const vault = new Vault(db, o.platform);
 
   const handlers: Handlers = {
@@ -47,6 +66,7 @@ export async function openCore(o: CoreOptions): Promise<Core & { vault: Vault; e
     ...taskHandlers(engine),
     ...auditHandlers(audit),
     ...searchHandlers({ tasks: engine.repo, audit }),
+    ...inventoryHandlers({ db, repo: inventory, mutations, engine, drivers }),
   };
   const dispatch = createDispatcher(handlers, audit, logger);
 
@@ -72,6 +92,8 @@ export async function openCore(o: CoreOptions): Promise<Core & { vault: Vault; e
     logger,
     vault,
     engine,
+    db,
+    drivers,
     async close() {
       if (closed) return;
       closed = true;

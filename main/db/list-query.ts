@@ -17,6 +17,8 @@ export interface ListSpec<Row> {
   tiebreak: string;
   /** Free-text search: an FTS5 table joined on rowid, or LIKE over some columns. */
   search?: { fts: string; rowid: string } | { like: string[] };
+  /** Enables `filter=tag:key=value` (or `tag:key`) against the tags table for this kind. */
+  tags?: { kind: string; idColumn: string };
   mapRow(row: Row): unknown;
 }
 
@@ -33,6 +35,13 @@ export function runList<Row, Item>(db: Database.Database, spec: ListSpec<Row>, q
 
   for (const f of query.filter) {
     const { field, value } = parseFilter(f);
+    if (field === 'tag' && spec.tags) {
+      const eq = value.indexOf('=');
+      const key = eq < 0 ? value : value.slice(0, eq);
+      where.push(`EXISTS (SELECT 1 FROM tags WHERE tags.kind = ? AND tags.resource_id = ${spec.tags.idColumn} AND tags.key = ?${eq < 0 ? '' : ' AND tags.value = ?'})`);
+      args.push(spec.tags.kind, key, ...(eq < 0 ? [] : [value.slice(eq + 1)]));
+      continue;
+    }
     const col = spec.fields[field];
     if (!col) {
       throw new ApiError('validation', `cannot filter by ${field}`, {
@@ -42,6 +51,11 @@ export function runList<Row, Item>(db: Database.Database, spec: ListSpec<Row>, q
     const values = value.split(',');
     if (values.length === 1) {
       if (value === 'null') where.push(`${col} IS NULL`);
+      else if (/^(<=|>=|<|>)-?\d+(\.\d+)?$/.test(value)) {
+        const op = /^(<=|>=|<|>)/.exec(value)![1]!;
+        where.push(`${col} ${op} ?`);
+        args.push(Number(value.slice(op.length)));
+      }
       else {
         where.push(`${col} = ?`);
         args.push(value);

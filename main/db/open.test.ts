@@ -22,12 +22,12 @@ describe('openDatabase', () => {
     expect(o.schemaVersion).toBe(MIGRATIONS.length);
     expect(o.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(o.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    const rows = o.db.prepare('SELECT id, name, app_version FROM schema_migrations').all();
-    expect(rows).toEqual([{ id: 1, name: 'foundation', app_version: '1.0.0' }]);
+    const rows = o.db.prepare('SELECT id, name, app_version FROM schema_migrations ORDER BY id').all();
+    expect(rows).toEqual(MIGRATIONS.map((m) => ({ id: m.id, name: m.name, app_version: '1.0.0' })));
     o.close();
     // Reopening applies nothing again.
     const again = openDatabase(join(d, 'nested', 'data'), '1.0.1');
-    expect(again.db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: 1 });
+    expect(again.db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: MIGRATIONS.length });
     again.close();
   });
 
@@ -40,7 +40,7 @@ describe('openDatabase', () => {
     raw.close();
     const before = readFileSync(file);
     const mtime = statSync(file).mtimeMs;
-    expect(() => openDatabase(d, '1.0.0')).toThrow(/newer Skydeck \(schema 99; this version 1\.0\.0 knows up to 1\)/);
+    expect(() => openDatabase(d, '1.0.0')).toThrow(`newer Skydeck (schema 99; this version 1.0.0 knows up to ${MIGRATIONS.length})`);
     expect(readFileSync(file).equals(before)).toBe(true);
     expect(statSync(file).mtimeMs).toBe(mtime);
   });
@@ -48,11 +48,12 @@ describe('openDatabase', () => {
   it('stops start-up on a failed migration, naming it, and keeps the earlier ones', () => {
     const d = dir();
     openDatabase(d, '1.0.0').close();
-    const broken: Migration = { id: 2, name: 'broken', up: (db) => db.exec('CREATE TABLE ok_part (x); SELECT * FROM no_such_table') };
+    const next = MIGRATIONS.length + 1;
+    const broken: Migration = { id: next, name: 'broken', up: (db) => db.exec('CREATE TABLE ok_part (x); SELECT * FROM no_such_table') };
     expect(() => openDatabase(d, '1.1.0', [...MIGRATIONS, broken])).toThrow(StartupError);
-    expect(() => openDatabase(d, '1.1.0', [...MIGRATIONS, broken])).toThrow(/migration 0002_broken failed: no such table: no_such_table/);
+    expect(() => openDatabase(d, '1.1.0', [...MIGRATIONS, broken])).toThrow(`migration ${String(next).padStart(4, '0')}_broken failed: no such table: no_such_table`);
     const db = new Database(join(d, DB_FILE), { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'ok_part'`).get()).toEqual({ n: 0 });
     db.close();
   });

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { commands } from '@shared/contract';
 import type { SkydeckEvent } from '@shared/events';
 import { tempDir, testServer } from '../test/helpers';
+import { MIGRATIONS } from '../db/migrations';
 
 type T = Awaited<ReturnType<typeof testServer>>;
 
@@ -26,7 +27,7 @@ describe('headless HTTP transport', () => {
   it('answers a command with its output', async () => {
     const r = await t.call('system.info', {});
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ name: 'Skydeck', mode: 'headless', dataDir: t.dataDir, schemaVersion: 1, readOnly: false });
+    expect(r.body).toMatchObject({ name: 'Skydeck', mode: 'headless', dataDir: t.dataDir, schemaVersion: MIGRATIONS.length, readOnly: false });
     expect(r.body.sqlite).toMatch(/^3\./);
   });
 

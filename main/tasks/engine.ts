@@ -26,6 +26,8 @@ export interface EngineOptions {
   keyLimit?: number;
   /** Minimum time between two committed progress updates within one stage. */
   progressIntervalMs?: number;
+  /** Runs inside the transaction that ends a task (e.g. releasing its quota reservations). */
+  onFinish?: (taskId: string) => void;
 }
 
 interface Running {
@@ -142,6 +144,13 @@ export class TaskEngine {
     this.stopping = true;
     for (const r of this.running.values()) r.controller.abort(new ShutdownSignal());
     await Promise.allSettled([...this.running.values()].map((r) => r.done));
+  }
+
+  /** Calls back on every task change (an `onSomething` event, as VS Code names them). */
+  onTaskUpdate(listener: (task: Task) => void): () => void {
+    return this.o.bus.on((e) => {
+      if (e.type === 'task.updated') listener(e.task);
+    });
   }
 
   /** Waits until the task reaches a final status (for callers and tests that need the outcome). */
@@ -323,6 +332,7 @@ export class TaskEngine {
         t,
         id,
       );
+    this.o.onFinish?.(id);
   }
 
   private history(id: string, stage: string, status: 'entered' | 'completed' | 'failed', message: string): void {

@@ -5,6 +5,7 @@ import { settings } from './settings';
 import { tasks } from './tasks';
 import { audit } from './audit';
 import { search } from './search';
+import { inventory } from './inventory/commands';
 
 /**
  * The registry of every command, `domain.verb` → definition. Adding a command here without a handler in main/ is a
@@ -16,6 +17,7 @@ export const commands = {
   ...tasks,
   ...audit,
   ...search,
+  ...inventory,
 } satisfies Record<string, CommandDef>;
 
 export type Commands = typeof commands;
@@ -42,3 +44,7 @@ export * from './settings';
 export * from './tasks';
 export * from './audit';
 export * from './search';
+export * from './inventory/base';
+export * from './inventory/kinds';
+export * from './inventory/commands';
+export * from './inventory/status';

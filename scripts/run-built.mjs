@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run serve -- --port N --data-dir DIR`: builds the app when its sources changed since the last build, then runs
-// the headless core (out/main/serve.js) with the given arguments. Signals pass through so Ctrl+C stops it cleanly.
+// `node scripts/run-built.mjs ENTRY [args…]` (behind `npm run serve` and `npm run seed`): builds the app when its sources
+// changed since the last build, then runs out/main/ENTRY.js with the given arguments. Signals pass through so Ctrl+C
+// stops it cleanly.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,16 +14,21 @@ if (major < 22) {
   console.error(`Skydeck needs Node.js 22 or newer (this is ${process.version}). Run it through npm (npm run serve), which uses the Node 22 pinned in devDependencies.`);
   process.exit(1);
 }
+const [name, ...args] = process.argv.slice(2);
+if (!name || !/^[a-z-]+$/.test(name)) {
+  console.error('usage: node scripts/run-built.mjs ENTRY [args…]');
+  process.exit(1);
+}
 if (isBuildStale(root)) {
   console.error('Building Skydeck…');
   const r = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
-const entry = join(root, 'out', 'main', 'serve.js');
+const entry = join(root, 'out', 'main', `${name}.js`);
 if (!existsSync(entry)) {
   console.error(`${entry} is missing after the build`);
   process.exit(1);
 }
-const child = spawn(process.execPath, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+const child = spawn(process.execPath, [entry, ...args], { stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -41,6 +41,7 @@ export default defineConfig({
     plugins: [vue()],
     build: {
       target: 'es2022',
+      minify: true,
       rollupOptions: { input: { index: resolve(import.meta.dirname, 'renderer/index.html') } },
     },
   },

@@ -68,7 +68,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     ...searchHandlers({ tasks: engine.repo, audit }),
     ...inventoryHandlers({ db, repo: inventory, mutations, engine, drivers }),
   };
-  const dispatch = createDispatcher(handlers, audit, logger);
+  const dispatch = createDispatcher(handlers, audit, logger, (id) => bus.emit({ type: 'resource.changed', kind: 'audit', id: String(id), action: 'created' }));
 
   // Housekeeping: prune old history at start and daily.
   const prune = () => {

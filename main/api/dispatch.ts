@@ -37,7 +37,7 @@ function auditParams(name: CommandName, input: unknown): Record<string, unknown>
  * The one entry point of every transport: parse, run, audit. Transports only move bytes; everything a command means
  * happens here, so IPC and HTTP behave identically.
  */
-export function createDispatcher(handlers: Handlers, audit: AuditRepo, logger: Logger) {
+export function createDispatcher(handlers: Handlers, audit: AuditRepo, logger: Logger, onAudit: (id: number) => void = () => {}) {
   const log = logger.scope('api');
   return async function dispatch(name: string, raw: unknown, ctx: CallContext): Promise<unknown> {
     if (!isCommandName(name)) throw new ApiError('not_found', `Unknown command ${name}`, { command: name });
@@ -46,7 +46,7 @@ export function createDispatcher(handlers: Handlers, audit: AuditRepo, logger: L
     const record = (result: 'ok' | 'error', err?: ApiError) => {
       if (!def.mutating) return;
       try {
-        audit.record({
+        const id = audit.record({
           at: new Date().toISOString(),
           actor: ctx.actor,
           action: name,
@@ -57,6 +57,7 @@ export function createDispatcher(handlers: Handlers, audit: AuditRepo, logger: L
           message: err?.message ?? null,
           durationMs: Math.round((performance.now() - t0) * 100) / 100,
         });
+        onAudit(id);
       } catch (e) {
         log.error('audit write failed', { command: name, error: e });
       }

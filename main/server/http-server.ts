@@ -192,6 +192,17 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningServ
   }
 
   function serveStatic(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    try {
+      serveFile(req, res, url);
+    } catch (e) {
+      // e.g. out/ is being rebuilt under us: answer, never crash the server.
+      log.warn('static file failed', { path: url.pathname, error: e });
+      if (!res.headersSent) res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': '1' }).end('The UI files are not readable right now; retry in a moment.');
+      else res.destroy();
+    }
+  }
+
+  function serveFile(req: IncomingMessage, res: ServerResponse, url: URL): void {
     if (!staticDir) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('The renderer is not built: run `npm run build`.');
@@ -226,7 +237,7 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningServ
       ...SECURITY_HEADERS,
     });
     if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    else createReadStream(file).on('error', () => res.destroy()).pipe(res);
   }
 
   const server = createServer((req, res) => {

@@ -1,0 +1,76 @@
+/**
+ * Every area of the product, in navigation order. The renderer's routes, the navigation and the local part of the
+ * global search all come from this list.
+ */
+export const AREA_GROUPS = ['overview', 'compute', 'netStorage', 'providers', 'operations', 'system'] as const;
+export type AreaGroup = (typeof AREA_GROUPS)[number];
+
+export const AREA_IDS = [
+  'dashboard',
+  'hosts',
+  'guests',
+  'networks',
+  'storage',
+  'images',
+  'cloud-accounts',
+  'baremetal',
+  'tasks',
+  'monitoring',
+  'alerts',
+  'reports',
+  'audit',
+  'settings',
+] as const;
+export type AreaId = (typeof AREA_IDS)[number];
+
+export interface Area {
+  id: AreaId;
+  /** The route path: `/` + id. */
+  path: string;
+  group: AreaGroup;
+  /** Name of an @element-plus/icons-vue icon. */
+  icon: string;
+  /** Key of the area's name under `nav.` in the message files. */
+  key: string;
+  /** Built views; the others show their empty state. */
+  built: boolean;
+  /** Extra words the search matches (English; the translated name is matched too). */
+  keywords: readonly string[];
+}
+
+const def = (id: AreaId, group: AreaGroup, icon: string, key: string, built: boolean, keywords: string[] = []): Area => ({
+  id,
+  path: `/${id}`,
+  group,
+  icon,
+  key,
+  built,
+  keywords,
+});
+
+export const AREAS: readonly Area[] = [
+  def('dashboard', 'overview', 'Odometer', 'dashboard', true, ['home', 'overview', 'summary']),
+  def('hosts', 'compute', 'Monitor', 'hosts', false, ['kvm', 'libvirt', 'hypervisor', 'server', 'node', 'vmware', 'esxi']),
+  def('guests', 'compute', 'Box', 'guests', false, ['vm', 'virtual machine', 'instance', 'domain']),
+  def('networks', 'netStorage', 'Connection', 'networks', false, ['bridge', 'vlan', 'vpc', 'subnet']),
+  def('storage', 'netStorage', 'Coin', 'storage', false, ['pool', 'volume', 'disk', 'datastore']),
+  def('images', 'netStorage', 'Files', 'images', false, ['iso', 'template', 'cloud image']),
+  def('cloud-accounts', 'providers', 'Cloudy', 'cloudAccounts', false, ['aws', 'azure', 'gcp', 'aliyun', 'provider', 'public cloud']),
+  def('baremetal', 'providers', 'Cpu', 'baremetal', false, ['ipmi', 'redfish', 'physical', 'pxe', 'bmc']),
+  def('tasks', 'operations', 'Finished', 'tasks', true, ['jobs', 'progress', 'queue']),
+  def('monitoring', 'operations', 'DataLine', 'monitoring', false, ['metrics', 'cpu', 'memory', 'charts']),
+  def('alerts', 'operations', 'Bell', 'alerts', false, ['alarm', 'rules', 'notifications']),
+  def('reports', 'operations', 'PieChart', 'reports', false, ['capacity', 'usage', 'export', 'csv']),
+  def('audit', 'system', 'Notebook', 'audit', true, ['log', 'history', 'changes', 'who']),
+  def('settings', 'system', 'Setting', 'settings', true, ['preferences', 'theme', 'language', 'backup', 'about', 'retention']),
+];
+
+export function areaById(id: string): Area | undefined {
+  return AREAS.find((a) => a.id === id);
+}
+
+/** The area a route path belongs to: `/tasks/abc` → tasks. */
+export function areaForPath(path: string): Area | undefined {
+  const first = path.split(/[/?#]/).filter(Boolean)[0] ?? '';
+  return areaById(first);
+}

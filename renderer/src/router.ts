@@ -1,0 +1,48 @@
+import { createRouter, createWebHashHistory, createWebHistory, type RouteRecordRaw, type Router } from 'vue-router';
+import { AREAS } from './nav/areas';
+import DashboardView from './views/DashboardView.vue';
+import TasksView from './views/TasksView.vue';
+import AuditView from './views/AuditView.vue';
+import SettingsView from './views/SettingsView.vue';
+import AreaEmptyView from './views/AreaEmptyView.vue';
+import NotFoundView from './views/NotFoundView.vue';
+
+const built: Record<string, RouteRecordRaw> = {
+  dashboard: { path: '/dashboard', name: 'dashboard', component: DashboardView, meta: { area: 'dashboard' } },
+  // One path segment per page: the build's asset URLs are relative (`./assets/…`), so a deeper path would break a
+  // reload. A task or an audit entry is addressed by query: `/tasks?id=…` (what search.global answers).
+  tasks: { path: '/tasks', name: 'tasks', component: TasksView, meta: { area: 'tasks' } },
+  audit: { path: '/audit', name: 'audit', component: AuditView, meta: { area: 'audit' } },
+  settings: { path: '/settings', name: 'settings', component: SettingsView, meta: { area: 'settings' } },
+};
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/', redirect: '/dashboard' },
+  ...AREAS.map(
+    (area): RouteRecordRaw =>
+      built[area.id] ?? {
+        path: area.path,
+        name: area.id,
+        component: AreaEmptyView,
+        props: { areaId: area.id },
+        meta: { area: area.id },
+      },
+  ),
+  { path: '/tasks/:id', redirect: (to) => ({ path: '/tasks', query: { ...to.query, id: String(to.params.id) } }) },
+  { path: '/audit/:id', redirect: (to) => ({ path: '/audit', query: { ...to.query, id: String(to.params.id) } }) },
+  { path: '/index.html', redirect: '/dashboard' },
+  { path: '/:pathMatch(.*)*', name: 'not-found', component: NotFoundView },
+];
+
+/**
+ * Created after boot has taken the token out of the address (the history reads the location when it is created).
+ * History mode: both the headless server and Electron's app:// protocol answer every extension-less path with the
+ * page. Hash mode only where there is no server at all (file://).
+ */
+export function createAppRouter(): Router {
+  return createRouter({
+    history: window.location.protocol === 'file:' ? createWebHashHistory() : createWebHistory(),
+    routes,
+    scrollBehavior: () => ({ top: 0 }),
+  });
+}

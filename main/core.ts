@@ -17,6 +17,7 @@ import { Vault } from './vault/vault';
 import { InventoryRepo } from './inventory/repo';
 import { InventoryMutations } from './inventory/mutations';
 import { inventoryHandlers } from './inventory/handlers';
+import { viewHandlers } from './views/handlers';
 import { releaseTask } from './inventory/quota';
 import { DriverRegistry, type ComputeDriver } from './drivers/types';
 import { guestActionTask } from './guests/action-task';
@@ -67,6 +68,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     ...auditHandlers(audit),
     ...searchHandlers({ tasks: engine.repo, audit }),
     ...inventoryHandlers({ db, repo: inventory, mutations, engine, drivers }),
+    ...viewHandlers({ db, drivers }),
   };
   const dispatch = createDispatcher(handlers, audit, logger, (id) => bus.emit({ type: 'resource.changed', kind: 'audit', id: String(id), action: 'created' }));
 

@@ -18,7 +18,7 @@ export interface ListSpec<Row> {
   /** Free-text search: an FTS5 table joined on rowid, or LIKE over some columns. */
   search?: { fts: string; rowid: string } | { like: string[] };
   /** Enables `filter=tag:key=value` (or `tag:key`) against the tags table for this kind. */
-  tags?: { kind: string; idColumn: string };
+  tags?: { kind: string; idColumn: string; apiKind?: string };
   mapRow(row: Row): unknown;
 }
 
@@ -40,6 +40,17 @@ export function runList<Row, Item>(db: Database.Database, spec: ListSpec<Row>, q
       const key = eq < 0 ? value : value.slice(0, eq);
       where.push(`EXISTS (SELECT 1 FROM tags WHERE tags.kind = ? AND tags.resource_id = ${spec.tags.idColumn} AND tags.key = ?${eq < 0 ? '' : ' AND tags.value = ?'})`);
       args.push(spec.tags.kind, key, ...(eq < 0 ? [] : [value.slice(eq + 1)]));
+      continue;
+    }
+    if ((field === 'favorite' || field === 'folder') && spec.tags?.apiKind) {
+      const fav = `EXISTS (SELECT 1 FROM favorites WHERE favorites.kind = ? AND favorites.resource_id = ${spec.tags.idColumn}${field === 'folder' ? ' AND (favorites.folder = ? OR favorites.folder LIKE ? ESCAPE \'\\\')' : ''})`;
+      if (field === 'favorite') {
+        where.push(value === 'false' ? `NOT ${fav}` : fav);
+        args.push(spec.tags.apiKind);
+      } else {
+        where.push(fav);
+        args.push(spec.tags.apiKind, value, `${value.replace(/[\\%_]/g, (c) => '\\' + c)}/%`);
+      }
       continue;
     }
     const col = spec.fields[field];

@@ -5,6 +5,7 @@ import { openCore } from '../core';
 import { createLogger, type Logger } from '../log/logger';
 import { HeadlessPlatform } from '../platform/headless';
 import { startHttpServer, type RunningServer } from '../server/http-server';
+import type { ComputeDriver } from '../drivers/types';
 
 export function tempDir(prefix = 'skydeck-test-'): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -17,19 +18,20 @@ export function memoryLogger(): { logger: Logger; lines: string[] } {
   return { logger: createLogger({ level: 'debug', sink: (l) => lines.push(l) }), lines };
 }
 
-export async function testCore(dataDir: string, logger = memoryLogger().logger) {
+export async function testCore(dataDir: string, logger = memoryLogger().logger, drivers: ComputeDriver[] = []) {
   const platform = new HeadlessPlatform({ dataDir, logger, passphrase: 'test passphrase' });
-  const core = await openCore({ dataDir, platform, logger, version: '0.1.0-test' });
+  const core = await openCore({ dataDir, platform, logger, version: '0.1.0-test', drivers });
   platform.bus = core.events;
   return core;
 }
 
 /** A real core behind a real HTTP server on 127.0.0.1, as `npm run serve` runs it. */
-export async function testServer(opts: { staticDir?: string; maxBodyBytes?: number } = {}) {
+export async function testServer(opts: { staticDir?: string; maxBodyBytes?: number; drivers?: ComputeDriver[] } = {}) {
   const dir = tempDir();
   const { logger, lines } = memoryLogger();
-  const core = await testCore(dir.path, logger);
-  const server: RunningServer = await startHttpServer({ core, logger, version: '0.1.0-test', port: 0, ...opts });
+  const { drivers, ...serverOpts } = opts;
+  const core = await testCore(dir.path, logger, drivers);
+  const server: RunningServer = await startHttpServer({ core, logger, version: '0.1.0-test', port: 0, ...serverOpts });
   const base = `http://127.0.0.1:${server.port}`;
   const call = async (command: string, body?: unknown, init: RequestInit = {}) => {
     const res = await fetch(`${base}/api/v1/${command}`, {

@@ -6,6 +6,7 @@ import { tasks } from './tasks';
 import { audit } from './audit';
 import { search } from './search';
 import { inventory } from './inventory/commands';
+import { views } from './views';
 
 /**
  * The registry of every command, `domain.verb` → definition. Adding a command here without a handler in main/ is a
@@ -18,6 +19,7 @@ export const commands = {
   ...audit,
   ...search,
   ...inventory,
+  ...views,
 } satisfies Record<string, CommandDef>;
 
 export type Commands = typeof commands;
@@ -48,3 +50,4 @@ export * from './inventory/base';
 export * from './inventory/kinds';
 export * from './inventory/commands';
 export * from './inventory/status';
+export * from './views';

@@ -61,7 +61,7 @@ export function viewHandlers(d: { db: Database.Database; drivers: DriverRegistry
     },
     'system.capabilities': () => {
       const origin = db.prepare(`SELECT value FROM meta WHERE key = 'inventory.origin'`).get() as { value: string } | undefined;
-      let inventoryOrigin = null;
+      let inventoryOrigin: { kind: string; at: string } | null;
       try {
         inventoryOrigin = origin ? (JSON.parse(origin.value) as { kind: string; at: string }) : null;
       } catch {

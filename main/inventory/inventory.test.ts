@@ -179,3 +179,17 @@ describe('guest actions', () => {
     expect(bad.body.details.issues[0]).toMatchObject({ path: 'tags' });
   });
 });
+
+describe('moving guests between projects', () => {
+  it('refuses a move that would break the target project\'s quota, with the numbers', async () => {
+    const a = (await t.call('projects.create', { name: 'from' })).body;
+    const b = (await t.call('projects.create', { name: 'to', quota: { vcpu: 4 } })).body;
+    insertGuest(t.core.db, 'g1', { project: a.id, vcpu: 2 });
+    insertGuest(t.core.db, 'g2', { project: a.id, vcpu: 4 });
+    const r = await t.call('guests.move', { ids: ['g1', 'g2'], projectId: b.id });
+    expect(r.status).toBe(409);
+    expect(r.body.message).toBe('Over the vcpu quota of project to: limit 4, in use 0, reserved by running tasks 0, requested 6');
+    expect((await t.call('guests.get', { id: 'g1' })).body.projectId).toBe(a.id);
+    expect((await t.call('guests.move', { ids: ['g1'], projectId: b.id })).body).toEqual({ moved: 1 });
+  });
+});

@@ -5,6 +5,7 @@ import type { ResourceKind } from '@shared/contract/inventory/kinds';
 import type { EventBus } from '../events/bus';
 import { intToIp, ipToInt, parseCidr } from './ip';
 import { SPECS, TAG_KIND, type Row } from './specs';
+import { checkQuota } from './quota';
 import type { InventoryRepo } from './repo';
 
 const now = () => new Date().toISOString();
@@ -343,6 +344,10 @@ export class InventoryMutations {
     let moved = 0;
     this.db.transaction(() => {
       this.repo.mustExist('projects', projectId, 'projectId');
+      // What the move brings into the target project must fit its quota (guests already there do not count twice).
+      const moving = ids.length ? (this.db.prepare(`SELECT count(*) AS guests, coalesce(sum(vcpu), 0) AS vcpu, coalesce(sum(memory_mb), 0) AS memoryMb FROM guests WHERE id IN (${ids.map(() => '?').join(',')}) AND coalesce(project_id, '') <> ?`).get(...ids, projectId) as { guests: number; vcpu: number; memoryMb: number }) : { guests: 0, vcpu: 0, memoryMb: 0 };
+      const disks = ids.length ? (this.db.prepare(`SELECT coalesce(sum(size_gb), 0) AS gb FROM disks WHERE guest_id IN (${ids.map(() => '?').join(',')}) AND coalesce(project_id, '') <> ?`).get(...ids, projectId) as { gb: number }) : { gb: 0 };
+      checkQuota(this.db, projectId, { ...moving, storageGb: disks.gb });
       for (const id of ids) {
         const g = this.repo.row('guests', id);
         if (!g) throw new ApiError('not_found', `guest ${id} does not exist`, { id });

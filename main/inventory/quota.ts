@@ -24,24 +24,29 @@ export function usageOf(db: Database.Database, projectId: string): { usage: Usag
 
 const UNIT: Record<QuotaKey, string> = { guests: '', vcpu: '', memoryMb: ' MiB', storageGb: ' GiB', ips: '' };
 
-/** Checks the request against the project's quotas and reserves it for the task; throws `conflict` with the exact numbers. */
+/** Checks a request against the project's quotas (committed + pending); throws `conflict` with the exact numbers. */
+export function checkQuota(db: Database.Database, projectId: string, req: QuotaRequest): void {
+  const project = db.prepare('SELECT * FROM projects WHERE id = ?').get(projectId) as Record<string, unknown> | undefined;
+  if (!project) throw new ApiError('not_found', `project ${projectId} does not exist`, { id: projectId });
+  const { usage, pending } = usageOf(db, projectId);
+  for (const key of QUOTA_KEYS) {
+    const limit = project[COLUMN[key]] as number | null;
+    const want = req[key] ?? 0;
+    if (limit === null || limit === undefined || want === 0) continue;
+    if (usage[key] + pending[key] + want > limit) {
+      throw new ApiError(
+        'conflict',
+        `Over the ${key} quota of project ${project.name as string}: limit ${limit}${UNIT[key]}, in use ${usage[key]}${UNIT[key]}, reserved by running tasks ${pending[key]}${UNIT[key]}, requested ${want}${UNIT[key]}`,
+        { reason: 'quota', quota: key, limit, used: usage[key], pending: pending[key], requested: want, projectId },
+      );
+    }
+  }
+}
+
+/** Checks the request and reserves it for the task, in one write transaction. */
 export function reserve(db: Database.Database, projectId: string, taskId: string | null, req: QuotaRequest): number {
   return db.transaction(() => {
-    const project = db.prepare('SELECT * FROM projects WHERE id = ?').get(projectId) as Record<string, unknown> | undefined;
-    if (!project) throw new ApiError('not_found', `project ${projectId} does not exist`, { id: projectId });
-    const { usage, pending } = usageOf(db, projectId);
-    for (const key of QUOTA_KEYS) {
-      const limit = project[COLUMN[key]] as number | null;
-      const want = req[key] ?? 0;
-      if (limit === null || limit === undefined || want === 0) continue;
-      if (usage[key] + pending[key] + want > limit) {
-        throw new ApiError(
-          'conflict',
-          `Over the ${key} quota of project ${project.name as string}: limit ${limit}${UNIT[key]}, in use ${usage[key]}${UNIT[key]}, reserved by running tasks ${pending[key]}${UNIT[key]}, requested ${want}${UNIT[key]}`,
-          { reason: 'quota', quota: key, limit, used: usage[key], pending: pending[key], requested: want, projectId },
-        );
-      }
-    }
+    checkQuota(db, projectId, req);
     const r = { ...ZERO, ...req };
     return Number(
       db

@@ -18,6 +18,7 @@ import { InventoryRepo } from './inventory/repo';
 import { InventoryMutations } from './inventory/mutations';
 import { inventoryHandlers } from './inventory/handlers';
 import { viewHandlers } from './views/handlers';
+import { exportTask } from './inventory/export-task';
 import { releaseTask } from './inventory/quota';
 import { DriverRegistry, type ComputeDriver } from './drivers/types';
 import { guestActionTask } from './guests/action-task';
@@ -54,6 +55,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
       guestActionTask({ db, drivers, mutations }),
       guestEditTask(mutations),
       bulkTask({ db, engine: () => engineRef!, drivers }),
+      exportTask({ repo: inventory, dataDir: o.dataDir }),
     ],
     concurrency: () => settings.get().taskConcurrency,
     onFinish: (id) => releaseTask(db, id),

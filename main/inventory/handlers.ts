@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { inventory } from '@shared/contract/inventory/commands';
+import type { inventory, inventoryExport } from '@shared/contract/inventory/commands';
 import { RESOURCE_KIND_NAMES, type ResourceKind } from '@shared/contract/inventory/kinds';
 import type { DomainHandlers, Handler } from '../api/handlers';
 import type { TaskEngine } from '../tasks/engine';
@@ -10,7 +10,7 @@ import type { InventoryMutations } from './mutations';
 import { usageOf } from './quota';
 import { inventorySummary } from './summary';
 
-export function inventoryHandlers(d: { db: Database.Database; repo: InventoryRepo; mutations: InventoryMutations; engine: TaskEngine; drivers: DriverRegistry }): DomainHandlers<typeof inventory> {
+export function inventoryHandlers(d: { db: Database.Database; repo: InventoryRepo; mutations: InventoryMutations; engine: TaskEngine; drivers: DriverRegistry }): DomainHandlers<typeof inventory & typeof inventoryExport> {
   const { repo, mutations: m } = d;
   // `<kind>.list` and `<kind>.get` for every kind, from the one repository.
   const reads = Object.fromEntries(
@@ -75,5 +75,10 @@ export function inventoryHandlers(d: { db: Database.Database; repo: InventoryRep
       return { taskId: t.id };
     },
     'guests.move': ({ ids, projectId }) => m.moveGuests(ids, projectId),
+    'inventory.export': (i, ctx) => {
+      // Refuse a bad sort or filter now, not in the task.
+      repo.list(i.kind, { limit: 1, offset: 0, filter: i.query.filter, ...(i.query.sort ? { sort: i.query.sort } : {}), ...(i.query.q ? { q: i.query.q } : {}) });
+      return { taskId: d.engine.submit('inventory.export', i, { createdBy: ctx.actor, target: null }).id };
+    },
   };
 }

@@ -193,3 +193,26 @@ describe('moving guests between projects', () => {
     expect((await t.call('guests.move', { ids: ['g1'], projectId: b.id })).body).toEqual({ moved: 1 });
   });
 });
+
+describe('export', () => {
+  it('exports a filtered list to RFC 4180 CSV as a task, and serves the file with the token', async () => {
+    for (let i = 0; i < 2500; i++) insertGuest(t.core.db, `g${i}`, { name: `vm-${i}`, status: i % 2 ? 'running' : 'ready', os: i === 3 ? 'Debian "bookworm", 12' : 'Debian 12' });
+    const { taskId } = (await t.call('inventory.export', { kind: 'guests', query: { filter: ['status:ready'], sort: 'name' }, bom: true })).body;
+    const done = await t.core.engine.waitFor(taskId);
+    expect(done).toMatchObject({ status: 'succeeded', result: { rows: 1250 } });
+    const url = `${t.base}${(done.result as { download: string }).download}`;
+    expect((await fetch(url)).status).toBe(401);
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${t.server.token}` } });
+    expect(res.headers.get('content-disposition')).toMatch(/attachment; filename="guests-.*\.csv"/);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = bytes.subarray(3).toString('utf8');
+    const lines = text.split('\r\n').filter(Boolean);
+    expect(lines).toHaveLength(1251);
+    expect(lines[0]!.startsWith('id,name,provider,externalId,status')).toBe(true);
+    expect(text).toContain('"Debian ""bookworm"", 12"');
+    const bad = await t.call('inventory.export', { kind: 'guests', query: { sort: 'nope' } });
+    expect(bad.status).toBe(400);
+    expect((await fetch(`${t.base}/api/v1/exports/..%2f..%2fskydeck.db`, { headers: { Authorization: `Bearer ${t.server.token}` } })).status).toBe(404);
+  });
+});

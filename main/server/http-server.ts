@@ -150,6 +150,21 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningServ
     }
     const ctx = { actor: actorOf(req), transport: 'http' as const };
 
+    if (req.method === 'GET' && path.startsWith('exports/')) {
+      // Files written by export tasks, downloaded by the browser (the desktop app opens them from disk).
+      const name = path.slice('exports/'.length);
+      const file = join(o.core.dataDir, 'exports', name);
+      if (!/^[A-Za-z0-9._-]+\.(csv|xlsx|pdf)$/.test(name) || !existsSync(file)) throw new ApiError('not_found', `No export ${name}`);
+      res.writeHead(200, {
+        'Content-Type': name.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/octet-stream',
+        'Content-Length': statSync(file).size,
+        'Content-Disposition': `attachment; filename="${name}"`,
+        'Cache-Control': 'no-store',
+        ...SECURITY_HEADERS,
+      });
+      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      return;
+    }
     if (req.method === 'GET') {
       const command = listRoutes[path];
       if (!command) throw new ApiError('not_found', `No resource list ${path}`, { resource: path });

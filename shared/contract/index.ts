@@ -5,7 +5,7 @@ import { settings } from './settings';
 import { tasks } from './tasks';
 import { audit } from './audit';
 import { search } from './search';
-import { inventory } from './inventory/commands';
+import { inventory, inventoryExport } from './inventory/commands';
 import { views } from './views';
 
 /**
@@ -19,6 +19,7 @@ export const commands = {
   ...audit,
   ...search,
   ...inventory,
+  ...inventoryExport,
   ...views,
 } satisfies Record<string, CommandDef>;
 

@@ -170,3 +170,19 @@ export const inventory = {
   }),
   'guests.move': command({ summary: 'Move guests (and their disks and addresses) to another project', input: z.object({ ids: z.array(idSchema).min(1).max(10_000), projectId: idSchema }).strict(), output: z.object({ moved: z.number().int() }), mutating: true }),
 };
+
+export const inventoryExport = {
+  'inventory.export': command({
+    summary: 'Export every row of a list (with its sort, search and filters) to a CSV file, as a task; works offline on the last-known inventory',
+    input: z
+      .object({
+        kind: z.enum(Object.keys(RESOURCE_KINDS) as [ResourceKind, ...ResourceKind[]]),
+        query: z.object({ sort: z.string().regex(/^-?[a-z_][a-z0-9_]*$/i).optional(), q: z.string().max(256).optional(), filter: z.array(z.string().max(512)).max(32).default([]) }).strict().default({ filter: [] }),
+        /** Excel opens UTF-8 CSV correctly only with a byte-order mark. */
+        bom: z.boolean().default(false),
+      })
+      .strict(),
+    output: taskRefSchema,
+    mutating: true,
+  }),
+};

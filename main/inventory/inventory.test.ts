@@ -196,7 +196,7 @@ describe('moving guests between projects', () => {
 
 describe('export', () => {
   it('exports a filtered list to RFC 4180 CSV as a task, and serves the file with the token', async () => {
-    for (let i = 0; i < 2500; i++) insertGuest(t.core.db, `g${i}`, { name: `vm-${i}`, status: i % 2 ? 'running' : 'ready', os: i === 3 ? 'Debian "bookworm", 12' : 'Debian 12' });
+    for (let i = 0; i < 2500; i++) insertGuest(t.core.db, `g${i}`, { name: `vm-${i}`, status: i % 2 ? 'running' : 'ready', os: i === 4 ? 'Debian "bookworm", 12' : 'Debian 12' });
     const { taskId } = (await t.call('inventory.export', { kind: 'guests', query: { filter: ['status:ready'], sort: 'name' }, bom: true })).body;
     const done = await t.core.engine.waitFor(taskId);
     expect(done).toMatchObject({ status: 'succeeded', result: { rows: 1250 } });

@@ -9,6 +9,7 @@ import { ApiError, HTTP_STATUS, type ErrorBody } from '@shared/errors';
 import type { Core } from '../core-types';
 import type { Logger } from '../log/logger';
 import { openApiDocument } from '../api/openapi';
+import { MIME } from './mime';
 
 /**
  * The headless transport: `POST /api/v1/<command>`, `GET /api/v1/<resource>` for lists, a WebSocket of events at
@@ -37,22 +38,6 @@ export interface RunningServer {
   server: Server;
   close(): Promise<void>;
 }
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json',
-};
 
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; " +

@@ -140,6 +140,15 @@ describe('projects and quotas', () => {
     expect((await t.call('projects.delete', { id: p.id })).body.message).toMatch(/still has 1 guests/);
   });
 
+  it('counts allocated addresses against the project\'s IP quota', async () => {
+    const p = (await t.call('projects.create', { name: 'small', quota: { ips: 2 } })).body;
+    const { net } = await network();
+    for (let i = 0; i < 2; i++) expect((await t.call('networks.allocateIp', { networkId: net.body.id, projectId: p.id })).status).toBe(200);
+    const over = await t.call('networks.allocateIp', { networkId: net.body.id, projectId: p.id });
+    expect(over.status).toBe(409);
+    expect(over.body.message).toBe('Over the ips quota of project small: limit 2, in use 2, reserved by running tasks 0, requested 1');
+  });
+
   it('refuses duplicate project names', async () => {
     await t.call('projects.create', { name: 'ops' });
     const dup = await t.call('projects.create', { name: 'ops' });

@@ -195,7 +195,10 @@ export class InventoryMutations {
     const ipInt = this.db.transaction(() => {
       const net = this.repo.row('networks', i.networkId);
       if (!net) throw new ApiError('not_found', `network ${i.networkId} does not exist`, { id: i.networkId });
-      if (i.projectId) this.repo.mustExist('projects', i.projectId, 'projectId');
+      if (i.projectId) {
+        this.repo.mustExist('projects', i.projectId, 'projectId');
+        if (kind === 'allocated') checkQuota(this.db, i.projectId, { ips: 1 });
+      }
       const start = net.ip_start_int as number;
       const end = net.ip_end_int as number;
       let want: number;

@@ -67,7 +67,7 @@ function spec(kind: ResourceKind, table: string, tagKind: string, extraFields: s
     kind,
     table,
     tagKind,
-    list: { from: table, fields: fields(extraFields), defaultSort: 'name', tiebreak: 'id', search, tags: { kind: tagKind, idColumn: `${table}.id`, apiKind: kind }, mapRow: (r) => r },
+    list: { from: table, fields: fields(extraFields), defaultSort: 'name', tiebreak: 'rowid', search, tags: { kind: tagKind, idColumn: `${table}.id`, apiKind: kind }, mapRow: (r) => r },
     map,
     extras,
   };

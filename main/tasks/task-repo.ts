@@ -66,7 +66,7 @@ const spec: ListSpec<TaskRow> = {
     updated_at: 'updated_at',
   },
   defaultSort: '-created_at',
-  tiebreak: 'id',
+  tiebreak: 'rowid',
   search: { like: ['type', 'target_name', 'target_id', 'message', 'id'] },
   mapRow: rowToTask,
 };

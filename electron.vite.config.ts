@@ -21,6 +21,8 @@ export default defineConfig({
         input: {
           index: resolve(import.meta.dirname, 'electron/main.ts'),
           serve: resolve(import.meta.dirname, 'main/serve.ts'),
+          seed: resolve(import.meta.dirname, 'main/seed/cli.ts'),
+          'bench-entry': resolve(import.meta.dirname, 'main/bench/entry.ts'),
         },
       },
     },

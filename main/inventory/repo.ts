@@ -14,7 +14,7 @@ export class InventoryRepo {
     const out = new Map<string, Tag[]>();
     if (!ids.length) return out;
     const rows = this.db
-      .prepare(`SELECT resource_id, key, value, source FROM tags WHERE kind = ? AND resource_id IN (${ids.map(() => '?').join(',')}) ORDER BY key`)
+      .prepare(`SELECT resource_id, key, value, source FROM tags WHERE kind = ? AND resource_id IN (${ids.map(() => '?').join(',')}) ORDER BY resource_id, key`)
       .all(tagKind, ...ids) as { resource_id: string; key: string; value: string; source: 'user' | 'provider' }[];
     for (const r of rows) {
       const l = out.get(r.resource_id) ?? [];

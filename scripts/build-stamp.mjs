@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SOURCES = ['main', 'shared', 'renderer', 'electron', 'agents', 'electron.vite.config.ts', 'package.json', 'tsconfig.base.json'];
-const OUTPUTS = ['out/main/serve.js', 'out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
+const OUTPUTS = ['out/main/serve.js', 'out/main/seed.js', 'out/main/bench-entry.js', 'out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
 
 function newest(path) {
   if (!existsSync(path)) return 0;

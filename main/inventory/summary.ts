@@ -7,7 +7,9 @@ export function inventorySummary(db: Database.Database) {
   let stale = 0;
   let oldest: string | null = null;
   for (const s of Object.values(SPECS)) {
-    const r = db.prepare(`SELECT count(*) AS n, coalesce(sum(stale), 0) AS stale, min(synced_at) AS oldest FROM ${s.table}`).get() as { n: number; stale: number; oldest: string | null };
+    const r = db
+      .prepare(`SELECT (SELECT count(*) FROM ${s.table}) AS n, (SELECT count(*) FROM ${s.table} WHERE stale = 1) AS stale, (SELECT min(synced_at) FROM ${s.table} WHERE synced_at IS NOT NULL) AS oldest`)
+      .get() as { n: number; stale: number; oldest: string | null };
     counts[s.kind] = r.n;
     stale += r.stale;
     if (r.oldest && (!oldest || r.oldest < oldest)) oldest = r.oldest;

@@ -72,10 +72,13 @@ const spec: ListSpec<TaskRow> = {
 };
 
 export class TaskRepo {
-  constructor(readonly db: Database.Database) {}
+  private readonly getStmt;
+  constructor(readonly db: Database.Database) {
+    this.getStmt = db.prepare('SELECT * FROM tasks WHERE id = ?');
+  }
 
   get(id: string): Task | undefined {
-    const r = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+    const r = this.getStmt.get(id) as TaskRow | undefined;
     return r && rowToTask(r);
   }
 

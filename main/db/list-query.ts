@@ -38,8 +38,9 @@ export function runList<Row, Item>(db: Database.Database, spec: ListSpec<Row>, q
     if (field === 'tag' && spec.tags) {
       const eq = value.indexOf('=');
       const key = eq < 0 ? value : value.slice(0, eq);
-      // IN over the tags index, not a correlated EXISTS per row: 43 ms → 18 ms at 100k guests.
-      where.push(`${spec.tags.idColumn} IN (SELECT resource_id FROM tags WHERE tags.kind = ? AND tags.key = ?${eq < 0 ? '' : ' AND tags.value = ?'})`);
+      // A correlated EXISTS on the (kind, resource_id, key) primary key: measured faster for sorted pages than an IN over
+      // the (kind, key, value) index (p95 48 vs 81 ms at 100k guests with a third of them matching).
+      where.push(`EXISTS (SELECT 1 FROM tags WHERE tags.kind = ? AND tags.resource_id = ${spec.tags.idColumn} AND tags.key = ?${eq < 0 ? '' : ' AND tags.value = ?'})`);
       args.push(spec.tags.kind, key, ...(eq < 0 ? [] : [value.slice(eq + 1)]));
       continue;
     }

@@ -7,9 +7,10 @@ import { removeDir, startServer } from './server';
 // A real `kill -9` of the headless server in the middle of a task: on restart the engine must resume the task at its
 // stage (stages are idempotent) and finish it exactly once.
 test('a task survives kill -9 of the server and resumes at its stage', async () => {
+  test.setTimeout(120_000);
   const first = await startServer();
   const dest = join(first.dataDir, 'survivor.db');
-  const { taskId } = (await first.api('system.backup', { destination: dest, pagesPerStep: 1, pauseMs: 150 })).body as { taskId: string };
+  const { taskId } = (await first.api('system.backup', { destination: dest, pagesPerStep: 1, pauseMs: 60 })).body as { taskId: string };
   await expect
     .poll(async () => (await first.api('tasks.get', { id: taskId })).body.stage, { timeout: 10_000 })
     .toBe('onCopy');
@@ -18,7 +19,7 @@ test('a task survives kill -9 of the server and resumes at its stage', async () 
 
   const second = await startServer({ dataDir: first.dataDir });
   try {
-    await expect.poll(async () => (await second.api('tasks.get', { id: taskId })).body.status, { timeout: 30_000 }).toBe('succeeded');
+    await expect.poll(async () => (await second.api('tasks.get', { id: taskId })).body.status, { timeout: 60_000 }).toBe('succeeded');
     const t = (await second.api('tasks.get', { id: taskId })).body as { attempts: number; history: { stage: string; status: string; message: string }[] };
     expect(t.attempts).toBe(2);
     expect(t.history.filter((h) => h.stage === 'onInit' && h.status === 'completed')).toHaveLength(1);

@@ -5,7 +5,7 @@ test('a task\'s progress appears in the drawer as it runs, and it ends at 100%',
   const { page } = shell;
   await shell.openTaskDrawer();
   // A throttled backup: one page per step with a pause, so its progress is visible for a few seconds.
-  const { taskId } = (await server.api('system.backup', { destination: join(server.dataDir, 'drawer.db'), pagesPerStep: 1, pauseMs: 120 })).body as { taskId: string };
+  const { taskId } = (await server.api('system.backup', { destination: join(server.dataDir, 'drawer.db'), pagesPerStep: 1, pauseMs: 40 })).body as { taskId: string };
   const row = page.getByTestId(`task-row-${taskId}`);
   await expect(row).toBeVisible();
   const progress = page.getByTestId(`task-progress-${taskId}`);
@@ -14,7 +14,7 @@ test('a task\'s progress appears in the drawer as it runs, and it ends at 100%',
   const mid = await value();
   expect(mid).toBeLessThan(100);
   await expect(row).toContainText(/pages/);
-  await expect.poll(value, { timeout: 30_000 }).toBe(100);
+  await expect.poll(value, { timeout: 60_000 }).toBe(100);
   await expect(row).toContainText(/Succeeded|succeeded/);
 });
 

@@ -9,6 +9,7 @@ import type { InventoryRepo } from './repo';
 import type { InventoryMutations } from './mutations';
 import { usageOf } from './quota';
 import { inventorySummary } from './summary';
+import { TAG_KIND } from './specs';
 
 export function inventoryHandlers(d: { db: Database.Database; repo: InventoryRepo; mutations: InventoryMutations; engine: TaskEngine; drivers: DriverRegistry }): DomainHandlers<typeof inventory & typeof inventoryExport> {
   const { repo, mutations: m } = d;
@@ -62,7 +63,7 @@ export function inventoryHandlers(d: { db: Database.Database; repo: InventoryRep
     'tags.remove': ({ resources, keys }) => m.untagResources(resources, keys),
     'tags.keys': ({ kind }) => ({
       keys: (kind
-        ? (d.db.prepare('SELECT key, count(*) AS count FROM tags WHERE kind = ? GROUP BY key ORDER BY count DESC LIMIT 500').all(kind) as { key: string; count: number }[])
+        ? (d.db.prepare('SELECT key, count(*) AS count FROM tags WHERE kind = ? GROUP BY key ORDER BY count DESC LIMIT 500').all(TAG_KIND[kind as ResourceKind] ?? kind) as { key: string; count: number }[])
         : (d.db.prepare('SELECT key, count(*) AS count FROM tags GROUP BY key ORDER BY count DESC LIMIT 500').all() as { key: string; count: number }[])),
     }),
     'guests.action': ({ id, action }, ctx) => {

@@ -225,3 +225,11 @@ describe('export', () => {
     expect((await fetch(`${t.base}/api/v1/exports/..%2f..%2fskydeck.db`, { headers: { Authorization: `Bearer ${t.server.token}` } })).status).toBe(404);
   });
 });
+
+describe('tag keys', () => {
+  it('answers the keys in use for an API kind', async () => {
+    insertGuest(t.core.db, 'g1');
+    await t.call('tags.set', { resources: [{ kind: 'guests', id: 'g1' }], tags: { env: 'prod' } });
+    expect((await t.call('tags.keys', { kind: 'guests' })).body.keys).toEqual([{ key: 'env', count: 1 }]);
+  });
+});

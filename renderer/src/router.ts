@@ -5,6 +5,13 @@ import TasksView from './views/TasksView.vue';
 import AuditView from './views/AuditView.vue';
 import SettingsView from './views/SettingsView.vue';
 import AreaEmptyView from './views/AreaEmptyView.vue';
+import HostsView from './views/HostsView.vue';
+import GuestsView from './views/GuestsView.vue';
+import NetworksView from './views/NetworksView.vue';
+import StorageView from './views/StorageView.vue';
+import ImagesView from './views/ImagesView.vue';
+import CloudAccountsView from './views/CloudAccountsView.vue';
+import ProjectsView from './views/ProjectsView.vue';
 import NotFoundView from './views/NotFoundView.vue';
 
 const built: Record<string, RouteRecordRaw> = {
@@ -14,6 +21,14 @@ const built: Record<string, RouteRecordRaw> = {
   tasks: { path: '/tasks', name: 'tasks', component: TasksView, meta: { area: 'tasks' } },
   audit: { path: '/audit', name: 'audit', component: AuditView, meta: { area: 'audit' } },
   settings: { path: '/settings', name: 'settings', component: SettingsView, meta: { area: 'settings' } },
+  // Inventory areas; tabs and filters travel in the query (`/networks?tab=zones`, `/guests?filter=host_id:h-1`).
+  hosts: { path: '/hosts', name: 'hosts', component: HostsView, meta: { area: 'hosts' } },
+  guests: { path: '/guests', name: 'guests', component: GuestsView, meta: { area: 'guests' } },
+  networks: { path: '/networks', name: 'networks', component: NetworksView, meta: { area: 'networks' } },
+  storage: { path: '/storage', name: 'storage', component: StorageView, meta: { area: 'storage' } },
+  images: { path: '/images', name: 'images', component: ImagesView, meta: { area: 'images' } },
+  'cloud-accounts': { path: '/cloud-accounts', name: 'cloud-accounts', component: CloudAccountsView, meta: { area: 'cloud-accounts' } },
+  projects: { path: '/projects', name: 'projects', component: ProjectsView, meta: { area: 'projects' } },
 };
 
 export const routes: RouteRecordRaw[] = [

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '@shared/errors';
 import en from '../i18n/en';
 import zhCN from '../i18n/zh-CN';
-import { describeError, errorText, fieldErrors, toApiError, type Translate } from './errors';
+import { describeError, errorText, fieldErrors, formErrors, toApiError, type Translate } from './errors';
 
 /** A translate function over a message tree, like vue-i18n's for these keys. */
 function translator(tree: unknown): Translate {
@@ -109,5 +109,15 @@ describe('fieldErrors', () => {
   it('is empty for other errors', () => {
     expect(fieldErrors(new ApiError('conflict', 'x', { issues: [{ path: 'a', message: 'b', code: 'c' }] }))).toEqual({});
     expect(fieldErrors(new Error('x'))).toEqual({});
+  });
+});
+
+describe('formErrors', () => {
+  it('puts validation issues and a conflict that names its field next to the fields', () => {
+    const v = new ApiError('validation', 'bad', { issues: [{ path: 'cidr', message: 'not a CIDR', code: 'x' }, { path: 'dns.1', message: 'not an IPv4 address', code: 'x' }, { path: 'other', message: 'no', code: 'x' }] });
+    expect(formErrors(v, ['cidr', 'dns'])).toEqual({ byField: { cidr: 'not a CIDR', dns: 'not an IPv4 address' }, unmatched: false });
+    const c = new ApiError('conflict', '10.0.0.0/24 overlaps a (10.0.0.0/16) on the same wire', { reason: 'overlap', field: 'cidr' });
+    expect(formErrors(c, ['name', 'cidr']).byField.cidr).toContain('overlaps');
+    expect(formErrors(new ApiError('forbidden', 'read-only'), ['name']).unmatched).toBe(true);
   });
 });

@@ -66,3 +66,24 @@ export function fieldErrors(e: unknown, stripPrefix = ''): Record<string, string
   }
   return out;
 }
+
+/**
+ * The errors of a form: validation issues by field, and a conflict that names its field (`details.field`, e.g. an
+ * overlapping CIDR or a taken name) next to that field too. `fields` limits the result to the form's own fields;
+ * whatever matched none of them is left for a message above the form.
+ */
+export function formErrors(e: unknown, fields?: readonly string[]): { byField: Record<string, string>; unmatched: boolean } {
+  const err = toApiError(e);
+  const byField: Record<string, string> = {};
+  const put = (path: string, message: string): void => {
+    const top = fields ? (fields.find((f) => path === f || path.startsWith(`${f}.`)) ?? null) : path;
+    if (!top) return;
+    byField[top] = byField[top] ? `${byField[top]}; ${message}` : message;
+  };
+  if (err.code === 'validation') {
+    for (const issue of err.details?.issues ?? []) if (issue.path) put(issue.path, issue.message);
+  } else if (typeof err.details?.field === 'string') {
+    put(err.details.field, err.message);
+  }
+  return { byField, unmatched: Object.keys(byField).length === 0 };
+}

@@ -14,6 +14,7 @@ import {
   Odometer,
   PieChart,
   Setting,
+  Suitcase,
 } from '@element-plus/icons-vue';
 
 /** The navigation's icons by name (see nav/areas.ts). */
@@ -32,4 +33,5 @@ export const areaIcons: Record<string, Component> = {
   Odometer,
   PieChart,
   Setting,
+  Suitcase,
 };

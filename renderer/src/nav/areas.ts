@@ -18,6 +18,7 @@ export const AREA_IDS = [
   'monitoring',
   'alerts',
   'reports',
+  'projects',
   'audit',
   'settings',
 ] as const;
@@ -50,17 +51,18 @@ const def = (id: AreaId, group: AreaGroup, icon: string, key: string, built: boo
 
 export const AREAS: readonly Area[] = [
   def('dashboard', 'overview', 'Odometer', 'dashboard', true, ['home', 'overview', 'summary']),
-  def('hosts', 'compute', 'Monitor', 'hosts', false, ['kvm', 'libvirt', 'hypervisor', 'server', 'node', 'vmware', 'esxi']),
-  def('guests', 'compute', 'Box', 'guests', false, ['vm', 'virtual machine', 'instance', 'domain']),
-  def('networks', 'netStorage', 'Connection', 'networks', false, ['bridge', 'vlan', 'vpc', 'subnet']),
-  def('storage', 'netStorage', 'Coin', 'storage', false, ['pool', 'volume', 'disk', 'datastore']),
-  def('images', 'netStorage', 'Files', 'images', false, ['iso', 'template', 'cloud image']),
-  def('cloud-accounts', 'providers', 'Cloudy', 'cloudAccounts', false, ['aws', 'azure', 'gcp', 'aliyun', 'provider', 'public cloud']),
+  def('hosts', 'compute', 'Monitor', 'hosts', true, ['kvm', 'libvirt', 'hypervisor', 'server', 'node', 'vmware', 'esxi']),
+  def('guests', 'compute', 'Box', 'guests', true, ['vm', 'virtual machine', 'instance', 'domain']),
+  def('networks', 'netStorage', 'Connection', 'networks', true, ['bridge', 'vlan', 'vpc', 'subnet', 'zone', 'wire', 'security group', 'eip', 'ip']),
+  def('storage', 'netStorage', 'Coin', 'storage', true, ['pool', 'volume', 'disk', 'datastore', 'snapshot']),
+  def('images', 'netStorage', 'Files', 'images', true, ['iso', 'template', 'cloud image', 'key pair', 'ssh key']),
+  def('cloud-accounts', 'providers', 'Cloudy', 'cloudAccounts', true, ['aws', 'azure', 'gcp', 'aliyun', 'provider', 'public cloud']),
   def('baremetal', 'providers', 'Cpu', 'baremetal', false, ['ipmi', 'redfish', 'physical', 'pxe', 'bmc']),
   def('tasks', 'operations', 'Finished', 'tasks', true, ['jobs', 'progress', 'queue']),
   def('monitoring', 'operations', 'DataLine', 'monitoring', false, ['metrics', 'cpu', 'memory', 'charts']),
   def('alerts', 'operations', 'Bell', 'alerts', false, ['alarm', 'rules', 'notifications']),
   def('reports', 'operations', 'PieChart', 'reports', false, ['capacity', 'usage', 'export', 'csv']),
+  def('projects', 'system', 'Suitcase', 'projects', true, ['tenant', 'quota', 'usage', 'team']),
   def('audit', 'system', 'Notebook', 'audit', true, ['log', 'history', 'changes', 'who']),
   def('settings', 'system', 'Setting', 'settings', true, ['preferences', 'theme', 'language', 'backup', 'about', 'retention']),
 ];

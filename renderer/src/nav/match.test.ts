@@ -25,6 +25,7 @@ describe('areas', () => {
       '/monitoring',
       '/alerts',
       '/reports',
+      '/projects',
       '/audit',
       '/settings',
     ]);

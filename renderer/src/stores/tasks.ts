@@ -38,7 +38,8 @@ export const useTasksStore = defineStore('tasks', () => {
     // Events can overtake a list answer: never go back in time.
     if (known && known.updatedAt > task.updatedAt) return;
     byId.value[task.id] = task;
-    if (task.status === 'running') runningIds.value.add(task.id);
+    // A bulk action's children are followed through their parent: they do not count or list on their own.
+    if (task.status === 'running' && task.parentId === null) runningIds.value.add(task.id);
     else runningIds.value.delete(task.id);
   }
 
@@ -46,8 +47,8 @@ export const useTasksStore = defineStore('tasks', () => {
     loading.value = true;
     try {
       const [recentPage, running] = await Promise.all([
-        api().call('tasks.list', { limit: RECENT_LIMIT, sort: '-created_at' }),
-        api().call('tasks.list', { limit: 1000, filter: ['status:running'] }),
+        api().call('tasks.list', { limit: RECENT_LIMIT, sort: '-created_at', filter: ['parent_id:null'] }),
+        api().call('tasks.list', { limit: 1000, filter: ['status:running', 'parent_id:null'] }),
       ]);
       runningIds.value = new Set(running.items.map((t) => t.id));
       for (const t of [...running.items, ...recentPage.items]) remember(t);
@@ -65,7 +66,7 @@ export const useTasksStore = defineStore('tasks', () => {
   /** A task.updated event. */
   function apply(task: Task): void {
     remember(task);
-    if (!recentIds.value.includes(task.id)) {
+    if (task.parentId === null && !recentIds.value.includes(task.id)) {
       recentIds.value = [task.id, ...recentIds.value].slice(0, RECENT_LIMIT);
     }
   }

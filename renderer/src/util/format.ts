@@ -10,13 +10,21 @@ export function formatDateTime(iso: string | null | undefined): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+const rtfs = new Map<string, Intl.RelativeTimeFormat>();
+/** One formatter per locale: building one costs more than formatting (lists call this for every visible cell). */
+function rtfFor(locale: string): Intl.RelativeTimeFormat {
+  let f = rtfs.get(locale);
+  if (!f) rtfs.set(locale, (f = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' })));
+  return f;
+}
+
 /** "3 minutes ago" / "3 分钟前". */
 export function relativeTime(iso: string | null | undefined, now: number, locale: string): string {
   if (!iso) return '';
   const then = new Date(iso).getTime();
   if (Number.isNaN(then)) return iso;
   const s = Math.round((then - now) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const rtf = rtfFor(locale);
   const abs = Math.abs(s);
   if (abs < 45) return rtf.format(0, 'second');
   if (abs < 45 * 60) return rtf.format(Math.round(s / 60), 'minute');
@@ -114,4 +122,12 @@ export function formatBytes(n: number | null | undefined): string {
     i++;
   }
   return `${i === 0 || v >= 100 ? Math.round(v) : v.toFixed(1).replace(/\.0$/, '')} ${units[i]}`;
+}
+
+const nfs = new Map<string, Intl.NumberFormat>();
+/** 12345 → "12,345" in the locale, with a cached formatter. */
+export function formatNumber(n: number, locale: string): string {
+  let f = nfs.get(locale);
+  if (!f) nfs.set(locale, (f = new Intl.NumberFormat(locale)));
+  return f.format(n);
 }

@@ -669,6 +669,12 @@ function seedAll(db: Database.Database, o: SeedOptions, commitPoint: () => void)
       rows += markUnreachable(db, { hostId: h.id }, reason, at).stale;
       unreachable++;
     }
+    // Even a small seed shows what an unreachable host looks like: the first online host with guests.
+    const first = unreachable === 0 ? (db.prepare(`SELECT id, address FROM hosts WHERE status = 'online' AND guest_count > 0 ORDER BY rowid LIMIT 1`).get() as { id: string; address: string } | undefined) : undefined;
+    if (first) {
+      rows += markUnreachable(db, { hostId: first.id }, `ssh: connect to host ${first.address} port 22: No route to host`, at).stale;
+      unreachable++;
+    }
     db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
       ORIGIN_KEY,
       JSON.stringify({ kind: 'seed', at, hosts: o.hosts, guests: o.guests, seed, version: SEED_VERSION }),

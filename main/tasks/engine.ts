@@ -203,32 +203,37 @@ export class TaskEngine {
     if (this.running.size >= limit) return;
     const busyTargets = new Set<string>();
     const keyCounts = new Map<string, number>();
-    for (const r of this.repo.rows(`status IN ('running','cancelling')`)) {
+    for (const r of this.sql(`SELECT target_kind, target_id, concurrency_key FROM tasks WHERE status IN ('running','cancelling')`).all() as TaskRow[]) {
       if (r.target_kind && r.target_id) busyTargets.add(`${r.target_kind}/${r.target_id}`);
       if (r.concurrency_key) keyCounts.set(r.concurrency_key, (keyCounts.get(r.concurrency_key) ?? 0) + 1);
     }
-    for (const row of this.repo.rows(`status = 'queued' ORDER BY created_at, rowid LIMIT 500`)) {
-      if (this.running.size >= limit) break;
+    // Walk the queue lazily and stop as soon as the free slots are filled: with thousands queued, reading a fixed
+    // window of rows on every pump dominated the engine's time.
+    const picked: string[] = [];
+    const free = limit - this.running.size;
+    for (const row of this.sql(`SELECT id, target_kind, target_id, concurrency_key FROM tasks WHERE status = 'queued' ORDER BY created_at, rowid`).iterate() as IterableIterator<TaskRow>) {
+      if (picked.length >= free) break;
       const target = row.target_kind && row.target_id ? `${row.target_kind}/${row.target_id}` : null;
       if (target && busyTargets.has(target)) continue;
       if (row.concurrency_key && (keyCounts.get(row.concurrency_key) ?? 0) >= keyLimit) continue;
       if (target) busyTargets.add(target);
       if (row.concurrency_key) keyCounts.set(row.concurrency_key, (keyCounts.get(row.concurrency_key) ?? 0) + 1);
-      this.launch(row);
+      picked.push(row.id);
     }
+    for (const id of picked) this.launch(id);
   }
 
-  private launch(row: TaskRow): void {
+  private launch(id: string): void {
     const controller = new AbortController();
     const t = now();
     this.sql(`UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ?`)
-      .run(t, t, row.id);
-    this.emit(row.id);
-    const done = this.run(row.id, controller).finally(() => {
-      this.running.delete(row.id);
+      .run(t, t, id);
+    this.emit(id);
+    const done = this.run(id, controller).finally(() => {
+      this.running.delete(id);
       this.schedulePump();
     });
-    this.running.set(row.id, { controller, done });
+    this.running.set(id, { controller, done });
   }
 
   private async run(id: string, controller: AbortController): Promise<void> {

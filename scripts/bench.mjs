@@ -4,8 +4,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Recorder } from '../bench/lib.mjs';
-import { isBuildStale } from './build-stamp.mjs';
-import { spawnSync } from 'node:child_process';
+import { buildIfStale } from './build-stamp.mjs';
 
 const root = join(import.meta.dirname, '..');
 const available = readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.mjs') && f !== 'lib.mjs').map((f) => f.replace(/\.mjs$/, ''));
@@ -15,10 +14,7 @@ if (unknown.length) {
   console.error(`unknown benchmark ${unknown.join(', ')}; available: ${available.join(', ')}`);
   process.exit(2);
 }
-if (isBuildStale(root)) {
-  const r = spawnSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) process.exit(1);
-}
+if (!buildIfStale(root)) process.exit(1);
 const rec = new Recorder();
 for (const name of wanted.length ? wanted : available) {
   console.error(`== ${name}`);

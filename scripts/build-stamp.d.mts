@@ -1,1 +1,2 @@
 export function isBuildStale(root: string): boolean;
+export function buildIfStale(root: string): boolean;

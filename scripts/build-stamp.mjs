@@ -1,5 +1,6 @@
 // Is out/ older than any source it is built from? Used by `npm run serve` and the e2e setup to build only when needed.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const SOURCES = ['main', 'shared', 'renderer', 'electron', 'agents', 'electron.vite.config.ts', 'package.json', 'tsconfig.base.json'];
@@ -22,4 +23,12 @@ export function isBuildStale(root) {
   if (!outs.every(existsSync)) return true;
   const built = Math.min(...outs.map((o) => statSync(o).mtimeMs));
   return SOURCES.some((s) => newest(join(root, s)) > built);
+}
+
+/** Builds with electron-vite when out/ is stale; answers false when the build failed. */
+export function buildIfStale(root) {
+  if (!isBuildStale(root)) return true;
+  console.error('Building Skydeck…');
+  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  return r.status === 0;
 }

@@ -2,11 +2,11 @@
 // `node scripts/run-built.mjs ENTRY [args…]` (behind `npm run serve` and `npm run seed`): builds the app when its sources
 // changed since the last build, then runs out/main/ENTRY.js with the given arguments. Signals pass through so Ctrl+C
 // stops it cleanly.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isBuildStale } from './build-stamp.mjs';
+import { buildIfStale } from './build-stamp.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [major] = process.versions.node.split('.').map(Number);
@@ -19,11 +19,7 @@ if (!name || !/^[a-z-]+$/.test(name)) {
   console.error('usage: node scripts/run-built.mjs ENTRY [args…]');
   process.exit(1);
 }
-if (isBuildStale(root)) {
-  console.error('Building Skydeck…');
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) process.exit(r.status ?? 1);
-}
+if (!buildIfStale(root)) process.exit(1);
 const entry = join(root, 'out', 'main', `${name}.js`);
 if (!existsSync(entry)) {
   console.error(`${entry} is missing after the build`);

@@ -3,9 +3,17 @@ import { DEFAULT_SETTINGS, settingsPatchSchema, settingsSchema, type Settings } 
 
 /** Settings are rows of (key, JSON value); defaults fill what was never set. Rows from older versions that no longer parse fall back to defaults. */
 export class SettingsRepo {
+  /** Read on hot paths (the task engine asks for its limit on every pump); refreshed by every write below. */
+  private cached: Settings | null = null;
+
   constructor(private readonly db: Database.Database) {}
 
   get(): Settings {
+    this.cached ??= this.read();
+    return this.cached;
+  }
+
+  private read(): Settings {
     const rows = this.db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
     const stored: Record<string, unknown> = {};
     for (const r of rows) {
@@ -36,6 +44,7 @@ export class SettingsRepo {
     this.db.transaction(() => {
       for (const [k, v] of Object.entries(patch)) if (v !== undefined) up.run(k, JSON.stringify(v), now);
     })();
+    this.cached = null;
     return this.get();
   }
 
@@ -45,6 +54,7 @@ export class SettingsRepo {
       const del = this.db.prepare('DELETE FROM settings WHERE key = ?');
       this.db.transaction(() => keys.forEach((k) => del.run(k)))();
     }
+    this.cached = null;
     return this.get();
   }
 }

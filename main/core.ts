@@ -18,6 +18,7 @@ import { InventoryRepo } from './inventory/repo';
 import { InventoryMutations } from './inventory/mutations';
 import { inventoryHandlers } from './inventory/handlers';
 import { viewHandlers } from './views/handlers';
+import { kvmHandlers } from './kvm/handlers';
 import { exportTask } from './inventory/export-task';
 import { releaseTask } from './inventory/quota';
 import { DriverRegistry, type ComputeDriver } from './drivers/types';
@@ -71,6 +72,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     ...searchHandlers({ tasks: engine.repo, audit }),
     ...inventoryHandlers({ db, repo: inventory, mutations, engine, drivers }),
     ...viewHandlers({ db, drivers }),
+    ...kvmHandlers(),
   };
   const dispatch = createDispatcher(handlers, audit, logger, (id) => bus.emit({ type: 'resource.changed', kind: 'audit', id: String(id), action: 'created' }));
 

@@ -7,6 +7,7 @@ import { audit } from './audit';
 import { search } from './search';
 import { inventory, inventoryExport } from './inventory/commands';
 import { views } from './views';
+import { kvm } from './kvm';
 
 /**
  * The registry of every command, `domain.verb` → definition. Adding a command here without a handler in main/ is a
@@ -21,6 +22,7 @@ export const commands = {
   ...inventory,
   ...inventoryExport,
   ...views,
+  ...kvm,
 } satisfies Record<string, CommandDef>;
 
 export type Commands = typeof commands;
@@ -52,3 +54,4 @@ export * from './inventory/kinds';
 export * from './inventory/commands';
 export * from './inventory/status';
 export * from './views';
+export * from './kvm';

@@ -40,7 +40,8 @@ function kindCommands<K extends ResourceKind>(kind: K): KindCommands<K, (typeof 
 const byId = z.object({ id: idSchema }).strict();
 const resourceRef = z.object({ kind: z.enum(Object.keys(RESOURCE_KINDS) as [ResourceKind, ...ResourceKind[]]), id: idSchema });
 
-export const GUEST_ACTIONS = ['start', 'stop', 'reboot', 'suspend', 'resume', 'delete'] as const;
+/** stop is an ACPI shutdown; forceStop pulls the plug; reset is a hard reset. */
+export const GUEST_ACTIONS = ['start', 'stop', 'forceStop', 'reboot', 'reset', 'suspend', 'resume', 'delete'] as const;
 export type GuestAction = (typeof GUEST_ACTIONS)[number];
 export const BULK_ACTIONS = [...GUEST_ACTIONS, 'tag', 'move'] as const;
 

@@ -17,7 +17,9 @@ export const GUEST_STATUSES = ['ready', 'running', 'suspended', 'starting', 'sto
 export const GUEST_TRANSITIONS: Record<GuestAction, Transition> = {
   start: { from: ['ready', 'start_failed'], transitional: 'starting', success: 'running', failed: 'start_failed' },
   stop: { from: ['running', 'stop_failed', 'reboot_failed'], transitional: 'stopping', success: 'ready', failed: 'stop_failed' },
+  forceStop: { from: ['running', 'suspended', 'stopping', 'stop_failed', 'reboot_failed', 'suspend_failed', 'resume_failed', 'start_failed', 'unknown'], transitional: 'stopping', success: 'ready', failed: 'stop_failed' },
   reboot: { from: ['running', 'reboot_failed'], transitional: 'rebooting', success: 'running', failed: 'reboot_failed' },
+  reset: { from: ['running', 'reboot_failed'], transitional: 'rebooting', success: 'running', failed: 'reboot_failed' },
   suspend: { from: ['running', 'suspend_failed'], transitional: 'suspending', success: 'suspended', failed: 'suspend_failed' },
   resume: { from: ['suspended', 'resume_failed'], transitional: 'resuming', success: 'running', failed: 'resume_failed' },
   delete: { from: ['ready', 'running', 'suspended', 'unknown', 'start_failed', 'stop_failed', 'reboot_failed', 'suspend_failed', 'resume_failed', 'delete_failed'], transitional: 'deleting', success: null, failed: 'delete_failed' },

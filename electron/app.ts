@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { BrowserWindow, Menu, app, dialog, nativeTheme, screen, session, shell } from 'electron';
 import type { Core, CoreOptions } from '../main/core-types';
 import type { Logger } from '../main/log/logger';
+import { kvmAssetsIn } from '../main/paths';
 import { forwardEvents, registerIpc } from './ipc';
 import { createDesktopLogger } from './log';
 import { aboutText, buildMenuTemplate } from './menu';
@@ -18,6 +19,8 @@ export interface DesktopDeps {
   rendererDir: string;
   /** out/preload/index.cjs */
   preloadPath: string;
+  /** Where the agent bundle and the Node runtimes for KVM hosts are: out/ in development, the resources folder packaged. */
+  assetsDir?: string;
   /** The window icon (Linux/Windows in development; packaged builds use the installer's icon). */
   iconPath?: string;
   argv?: string[];
@@ -97,7 +100,7 @@ export async function startDesktop(d: DesktopDeps): Promise<DesktopApp | null> {
 
   let core: Core;
   try {
-    core = await d.openCore({ dataDir, platform, version: app.getVersion(), logger });
+    core = await d.openCore({ dataDir, platform, version: app.getVersion(), logger, ...(d.assetsDir ? { kvmAssets: kvmAssetsIn(d.assetsDir) } : {}) });
   } catch (e) {
     log.error('the core could not be opened', { error: e, dataDir });
     dialog.showErrorBox('Skydeck cannot start', startupFailureMessage(e, dataDir));

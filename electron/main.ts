@@ -17,6 +17,7 @@ startDesktop({
   rendererDir: join(here, '..', 'renderer'),
   preloadPath: join(here, '..', 'preload', 'index.cjs'),
   iconPath: join(here, '..', '..', 'resources', 'icon.png'),
+  assetsDir: app.isPackaged ? process.resourcesPath : join(here, '..'),
 }).catch((e: unknown) => {
   // Only a bug in the start-up code itself lands here; the core's own failures are reported by startDesktop.
   console.error(e);

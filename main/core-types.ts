@@ -15,6 +15,10 @@ export interface CoreOptions {
   logger?: Logger;
   /** The app's version (package.json), shown in system.info and recorded with the schema. */
   version: string;
+  /** What is installed on KVM hosts (see paths.ts kvmAssetsIn); default: `out/` of the current directory. */
+  kvmAssets?: { agentBundle: string; runtimes: { x64?: string; arm64?: string } };
+  /** The workstation's ssh-agent (default: $SSH_AUTH_SOCK). */
+  sshAuthSock?: string | null;
 }
 
 export interface Core {

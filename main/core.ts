@@ -19,6 +19,11 @@ import { InventoryMutations } from './inventory/mutations';
 import { inventoryHandlers } from './inventory/handlers';
 import { viewHandlers } from './views/handlers';
 import { kvmHandlers } from './kvm/handlers';
+import { KvmService } from './kvm/service';
+import { KvmDriver } from './kvm/driver';
+import { hostBootstrapTask, hostRemoveTask, hostSyncTask } from './kvm/host-tasks';
+import { guestCreateTask, guestOpTask } from './kvm/guest-tasks';
+import { kvmAssetsIn } from './paths';
 import { exportTask } from './inventory/export-task';
 import { releaseTask } from './inventory/quota';
 import { DriverRegistry, type ComputeDriver } from './drivers/types';
@@ -34,7 +39,7 @@ const DAY = 86_400_000;
  * The composition root of the control plane: every service is built here, once, from the data directory and the
  * platform port. The Electron entry and the headless server both call it; nothing else constructs services.
  */
-export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): Promise<Core & { vault: Vault; engine: TaskEngine; db: import('better-sqlite3').Database; drivers: DriverRegistry }> {
+export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): Promise<Core & { vault: Vault; engine: TaskEngine; db: import('better-sqlite3').Database; drivers: DriverRegistry; kvm: KvmService }> {
   const logger = o.logger ?? createLogger();
   const log = logger.scope('core');
   const opened = openDatabase(o.dataDir, o.version);
@@ -43,9 +48,21 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
   const settings = new SettingsRepo(db);
   const audit = new AuditRepo(db);
   const drivers = new DriverRegistry();
-  for (const d of o.drivers ?? []) drivers.register(d);
   const inventory = new InventoryRepo(db);
   const mutations = new InventoryMutations(db, inventory, bus);
+  const vault = new Vault(db, o.platform);
+  const kvm = new KvmService({
+    db,
+    vault,
+    bus,
+    mutations,
+    logger,
+    appVersion: o.version,
+    assets: o.kvmAssets ?? kvmAssetsIn(join(process.cwd(), 'out')),
+    sshAuthSock: o.sshAuthSock !== undefined ? o.sshAuthSock : (process.env.SSH_AUTH_SOCK ?? null),
+  });
+  drivers.register(new KvmDriver(kvm));
+  for (const d of o.drivers ?? []) drivers.register(d);
   let engineRef: TaskEngine | null = null;
   const engine = new TaskEngine({
     db,
@@ -57,12 +74,22 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
       guestEditTask(mutations),
       bulkTask({ db, engine: () => engineRef!, drivers }),
       exportTask({ repo: inventory, dataDir: o.dataDir }),
+      hostBootstrapTask(kvm),
+      hostSyncTask(kvm),
+      hostRemoveTask(kvm),
+      guestCreateTask(kvm),
+      guestOpTask(kvm),
     ],
     concurrency: () => settings.get().taskConcurrency,
     onFinish: (id) => releaseTask(db, id),
   });
   engineRef = engine;
-  const vault = new Vault(db, o.platform);
+  kvm.onAgentOutdated = (hostId, agentVersion) => {
+    const busy = db.prepare(`SELECT 1 FROM tasks WHERE type = 'hosts.bootstrap' AND target_id = ? AND status IN ('queued', 'running', 'cancelling')`).get(hostId);
+    if (busy) return;
+    log.info('agent outdated: upgrading in place', { hostId, agentVersion, appVersion: o.version });
+    engine.submit('hosts.bootstrap', { hostId, mode: 'upgrade' }, { createdBy: 'system', target: { kind: 'host', id: hostId }, concurrencyKey: `host:${hostId}` });
+  };
 
   const handlers: Handlers = {
     ...systemHandlers({ db, engine, platform: o.platform, dataDir: o.dataDir, version: o.version, schemaVersion: opened.schemaVersion, startedAt: new Date() }),
@@ -72,7 +99,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     ...searchHandlers({ tasks: engine.repo, audit }),
     ...inventoryHandlers({ db, repo: inventory, mutations, engine, drivers }),
     ...viewHandlers({ db, drivers }),
-    ...kvmHandlers(),
+    ...kvmHandlers({ db, kvm, engine, repo: inventory, mutations }),
   };
   const dispatch = createDispatcher(handlers, audit, logger, (id) => bus.emit({ type: 'resource.changed', kind: 'audit', id: String(id), action: 'created' }));
 
@@ -88,6 +115,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
   pruneTimer.unref();
 
   await engine.start();
+  kvm.start();
   log.info('core ready', { dataDir: o.dataDir, schema: opened.schemaVersion, mode: o.platform.kind });
 
   let closed = false;
@@ -100,11 +128,13 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     engine,
     db,
     drivers,
+    kvm,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(pruneTimer);
       await engine.stop();
+      await kvm.close();
       opened.close();
       log.info('core closed');
     },

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openCore } from './core';
 import { createLogger } from './log/logger';
-import { defaultDataDir, resolveDataDir } from './paths';
+import { defaultDataDir, kvmAssetsIn, resolveDataDir } from './paths';
 import { HeadlessPlatform } from './platform/headless';
 import { startHttpServer } from './server/http-server';
 import { StartupError } from './db/open';
@@ -58,7 +58,8 @@ async function main(): Promise<number> {
   const platform = new HeadlessPlatform({ dataDir, logger, passphrase: process.env.SKYDECK_VAULT_PASSPHRASE });
   let core;
   try {
-    core = await openCore({ dataDir, platform, logger, version: VERSION });
+    // out/main/serve.js: the agent bundle and host runtimes are in out/agent and out/runtimes.
+    core = await openCore({ dataDir, platform, logger, version: VERSION, kvmAssets: kvmAssetsIn(join(dirname(fileURLToPath(import.meta.url)), '..')) });
   } catch (e) {
     if (e instanceof StartupError) {
       process.stderr.write(`Skydeck cannot start: ${e.message}\n`);

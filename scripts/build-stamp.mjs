@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const SOURCES = ['main', 'shared', 'renderer', 'electron', 'agents', 'electron.vite.config.ts', 'package.json', 'tsconfig.base.json'];
-const OUTPUTS = ['out/main/serve.js', 'out/main/seed.js', 'out/main/bench-entry.js', 'out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
+const OUTPUTS = ['out/agent/skydeck-agent.cjs', 'out/main/serve.js', 'out/main/seed.js', 'out/main/bench-entry.js', 'out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
 
 function newest(path) {
   if (!existsSync(path)) return 0;
@@ -25,10 +25,20 @@ export function isBuildStale(root) {
   return SOURCES.some((s) => newest(join(root, s)) > built);
 }
 
-/** Builds with electron-vite when out/ is stale; answers false when the build failed. */
+/** Builds (electron-vite, then the host agent and the runtimes for hosts, as `npm run build`) when out/ is stale; answers false when the build failed. */
 export function buildIfStale(root) {
   if (!isBuildStale(root)) return true;
   console.error('Building Skydeck…');
   const r = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  return r.status === 0;
+  if (r.status !== 0) return false;
+  return buildHostAssets(root);
+}
+
+/** The agent bundle (scripts/build-agent.mjs) and the Node runtimes for hosts (scripts/fetch-runtimes.mjs), in out/. */
+export function buildHostAssets(root) {
+  for (const script of ['build-agent.mjs', 'fetch-runtimes.mjs']) {
+    const r = spawnSync(process.execPath, [join(root, 'scripts', script)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) return false;
+  }
+  return true;
 }

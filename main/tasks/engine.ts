@@ -283,6 +283,13 @@ export class TaskEngine {
         }
         if (reason instanceof CancelSignal) {
           this.history(id, stage, 'failed', 'cancelled');
+          if (tt.cancelled) {
+            try {
+              await tt.cancelled(ctx);
+            } catch (cleanup) {
+              log.error('cancel handler failed', { task: id, stage, error: cleanup });
+            }
+          }
           this.finish(id, 'cancelled', { error: { code: 'cancelled', message: `cancelled during ${stage}`, reason: 'cancelled' } });
           this.emit(id);
           return;

@@ -37,6 +37,8 @@ export interface TaskType<P = unknown> {
   stages: Record<string, StageHandler<P>>;
   /** `<stage>Failed` handlers: run once when that stage fails, before the task is marked failed. */
   failed?: Record<string, (ctx: StageContext<P>, error: unknown) => Promise<void>>;
+  /** Runs once when the task is cancelled in a stage, before it is marked cancelled (e.g. to put a status back). */
+  cancelled?: (ctx: StageContext<P>) => Promise<void>;
   /**
    * After a crash or quit, the engine asks what to do with a task that was in `stage`. Stages are idempotent, so the
    * default is to run that stage again; a type that cannot resume reconciles the resource's real status and answers

@@ -88,6 +88,8 @@ export const hostConnectionSchema = z.object({
   hostId: z.string(),
   state: z.enum(['connecting', 'online', 'offline', 'unreachable']),
   reason: z.string().nullable(),
+  /** The reason as a word to branch on: auth_failed, host_key_changed, host_key_unknown, refused, timeout, agent_down… */
+  failure: z.string().nullable(),
   since: isoTime,
   address: z.string(),
   port: z.number().int(),
@@ -165,7 +167,7 @@ const byId = z.object({ id: idSchema }).strict();
 
 export const kvm = {
   'hosts.probeKey': command({
-    summary: 'Connect to an SSH server (through the jump host if given) and answer its host key and whether it is trusted, before any credentials are sent',
+    summary: 'Connect to an SSH server (through the jump host if given, or the stored one of hostId) and answer its host key and whether it is trusted, before any credentials are sent to it',
     input: z.object({ address: hostAddressSchema, port: sshPortSchema.default(22), hostId: idSchema.optional(), jumpHost: jumpHostSchema.optional() }).strict(),
     output: hostKeySchema,
     mutating: false,
@@ -180,6 +182,12 @@ export const kvm = {
   }),
   'hosts.connection': command({ summary: "A KVM host's SSH link and agent: state, reason, fingerprint, agent version", input: byId, output: hostConnectionSchema, mutating: false }),
   'hosts.facts': command({ summary: 'Facts the agent reported at the last sync', input: byId, output: hostFactsSchema.nullable(), mutating: false }),
+  'hosts.volumes': command({
+    summary: "Volumes in one of a KVM host's storage pools (images and ISOs to boot from)",
+    input: z.object({ id: idSchema, pool: z.string().min(1).max(128) }).strict(),
+    output: z.object({ items: z.array(z.object({ pool: z.string(), name: z.string(), path: z.string(), format: z.string().nullable(), capacityBytes: z.number(), allocationBytes: z.number() })) }),
+    mutating: false,
+  }),
   'hosts.acceptHostKey': command({ summary: 'Trust a changed host key after the admin checked it, then reconnect', input: z.object({ id: idSchema, fingerprint: fingerprintSchema }).strict(), output: ok, mutating: true }),
   'hosts.setCredentials': command({
     summary: 'Replace the SSH credentials of a host and reconnect',

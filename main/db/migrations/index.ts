@@ -3,6 +3,7 @@ import { m0001 } from './0001_foundation';
 import { m0002 } from './0002_inventory';
 import { m0003 } from './0003_views';
 import { m0004 } from './0004_list_indexes';
+import { m0005 } from './0005_kvm';
 
 /** Every migration in order. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005];

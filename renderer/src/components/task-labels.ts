@@ -10,6 +10,21 @@ export function taskName(i18n: T, type: string): string {
   return i18n.te(key) || i18n.te(key, 'en') ? i18n.t(key) : type;
 }
 
+/**
+ * A task's title, more precise than its type where the parameters say what it does: a guest device operation by its
+ * `op` (Attach disk), a guest action by its `action` (Guest action: Force off), an agent upgrade apart from an install.
+ */
+export function taskTitle(i18n: T, task: Pick<Task, 'type' | 'params'>): string {
+  const p = (task.params ?? {}) as Record<string, unknown>;
+  const has = (key: string) => i18n.te(key) || i18n.te(key, 'en');
+  if (task.type === 'guests.op' && typeof p.op === 'string' && has(`taskType.guests.ops.${p.op}`)) return i18n.t(`taskType.guests.ops.${p.op}`);
+  if ((task.type === 'guests.action' || task.type === 'guests.bulk') && typeof p.action === 'string' && has(`inv.action.${p.action}`)) {
+    return i18n.t('tasks.withAction', { task: taskName(i18n, task.type), action: i18n.t(`inv.action.${p.action}`) });
+  }
+  if (task.type === 'hosts.bootstrap' && p.mode === 'upgrade') return i18n.t('taskType.hosts.upgrade');
+  return taskName(i18n, task.type);
+}
+
 /** el-progress status for a task. */
 export function progressStatus(task: Pick<Task, 'status'>): '' | 'success' | 'exception' | 'warning' {
   if (task.status === 'succeeded') return 'success';

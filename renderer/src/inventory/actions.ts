@@ -59,3 +59,26 @@ export function bulkGuestActions(guests: readonly GuestLike[], caps: ProviderCap
     return { action, allowed, reasons };
   });
 }
+
+/**
+ * How lifecycle actions sit together on screen, as virt-manager and Proxmox group them: power on; the soft and the hard
+ * way to stop; the soft and the hard way to restart; pause and continue; delete apart.
+ */
+export const GUEST_ACTION_GROUPS: readonly (readonly GuestAction[])[] = [['start'], ['stop', 'forceStop'], ['reboot', 'reset'], ['suspend', 'resume'], ['delete']];
+
+/** Actions that can lose data (unsaved work in the guest, or the guest itself): they ask first, single and in bulk. */
+export const DANGEROUS_GUEST_ACTIONS: readonly GuestAction[] = ['forceStop', 'reset', 'delete'];
+
+export function isDangerous(action: GuestAction): boolean {
+  return DANGEROUS_GUEST_ACTIONS.includes(action);
+}
+
+/** One lifecycle button as drawn: enabled or not, and its tooltip. */
+export interface ActionItem {
+  action: GuestAction;
+  disabled: boolean;
+  /** The tooltip: why it is disabled, or what it does. */
+  tip: string;
+  /** Why it is disabled (data-reason, for tests and assistive text); '' when enabled. */
+  reason: string;
+}

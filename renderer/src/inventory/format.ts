@@ -18,8 +18,8 @@ export type StatusType = 'success' | 'warning' | 'danger' | 'info' | 'primary';
 
 const SUCCESS = new Set(['running', 'online', 'active', 'enabled', 'available', 'ok', 'connected', 'attached', 'healthy']);
 const DANGER = new Set(['error', 'unreachable', 'offline', 'disconnected', 'failed', 'lost']);
-const WARNING = new Set(['suspended', 'maintenance', 'degraded', 'pending']);
-const PRIMARY = new Set(['starting', 'stopping', 'rebooting', 'suspending', 'resuming', 'deleting', 'creating', 'syncing', 'migrating']);
+const WARNING = new Set(['suspended', 'maintenance', 'degraded', 'pending', 'vanished']);
+const PRIMARY = new Set(['starting', 'stopping', 'rebooting', 'suspending', 'resuming', 'deleting', 'creating', 'syncing', 'migrating', 'connecting', 'bootstrapping', 'upgrading']);
 
 /** Which colour a status shows in. */
 export function statusType(status: string): StatusType {

@@ -243,7 +243,7 @@ export const KIND_COLUMNS: Record<ResourceKind, ColumnDef[]> = {
 
 /** Statuses offered by each kind's status filter (the filter also accepts what the summary reports). */
 export const KIND_STATUSES: Partial<Record<ResourceKind, readonly string[]>> = {
-  hosts: ['online', 'offline', 'unreachable', 'disabled', 'maintenance', 'unknown'],
+  hosts: ['online', 'offline', 'unreachable', 'connecting', 'bootstrapping', 'upgrading', 'error', 'disabled', 'maintenance', 'unknown'],
   cloudAccounts: ['connected', 'disconnected', 'error', 'unknown'],
   storages: ['online', 'offline', 'unknown'],
   networks: ['available', 'unknown'],

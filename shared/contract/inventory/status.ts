@@ -12,7 +12,7 @@ export interface Transition {
   failed: string;
 }
 
-export const GUEST_STATUSES = ['ready', 'running', 'suspended', 'starting', 'stopping', 'rebooting', 'suspending', 'resuming', 'deleting', 'start_failed', 'stop_failed', 'reboot_failed', 'suspend_failed', 'resume_failed', 'delete_failed', 'unknown'] as const;
+export const GUEST_STATUSES = ['ready', 'running', 'suspended', 'starting', 'stopping', 'rebooting', 'suspending', 'resuming', 'deleting', 'start_failed', 'stop_failed', 'reboot_failed', 'suspend_failed', 'resume_failed', 'delete_failed', 'creating', 'create_failed', 'vanished', 'unknown'] as const;
 
 export const GUEST_TRANSITIONS: Record<GuestAction, Transition> = {
   start: { from: ['ready', 'start_failed'], transitional: 'starting', success: 'running', failed: 'start_failed' },
@@ -22,7 +22,7 @@ export const GUEST_TRANSITIONS: Record<GuestAction, Transition> = {
   reset: { from: ['running', 'reboot_failed'], transitional: 'rebooting', success: 'running', failed: 'reboot_failed' },
   suspend: { from: ['running', 'suspend_failed'], transitional: 'suspending', success: 'suspended', failed: 'suspend_failed' },
   resume: { from: ['suspended', 'resume_failed'], transitional: 'resuming', success: 'running', failed: 'resume_failed' },
-  delete: { from: ['ready', 'running', 'suspended', 'unknown', 'start_failed', 'stop_failed', 'reboot_failed', 'suspend_failed', 'resume_failed', 'delete_failed'], transitional: 'deleting', success: null, failed: 'delete_failed' },
+  delete: { from: ['ready', 'running', 'suspended', 'unknown', 'create_failed', 'vanished', 'start_failed', 'stop_failed', 'reboot_failed', 'suspend_failed', 'resume_failed', 'delete_failed'], transitional: 'deleting', success: null, failed: 'delete_failed' },
 };
 
 export function allowedGuestActions(status: string): GuestAction[] {

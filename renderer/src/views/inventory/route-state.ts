@@ -1,4 +1,4 @@
-import { computed, type WritableComputedRef } from 'vue';
+import { computed, nextTick, watch, type WritableComputedRef } from 'vue';
 import { useRoute, useRouter } from 'vue-router';
 
 /** The tab of a tabbed area, kept in the address (`?tab=zones`) so a reload or a link lands on it. */
@@ -24,4 +24,26 @@ export function useRouteFilter() {
     const f = route.query.filter;
     return (Array.isArray(f) ? f : f ? [f] : []).filter((x): x is string => typeof x === 'string' && x.includes(':'));
   });
+}
+
+/**
+ * A resource to open handed over in the address (`/guests?open=<id>`, as links from another resource's detail do):
+ * `open` is called with it once the list is there, and the parameter leaves the address (a reload does not reopen it).
+ */
+export function useRouteOpen(open: (id: string) => void) {
+  const route = useRoute();
+  const router = useRouter();
+  watch(
+    () => route.query.open,
+    (id) => {
+      if (typeof id !== 'string' || !id) return;
+      // The list mounts in the same tick as the view: open after it has.
+      void nextTick(() => {
+        open(id);
+        const { open: _open, ...rest } = route.query;
+        void router.replace({ query: rest });
+      });
+    },
+    { immediate: true },
+  );
 }

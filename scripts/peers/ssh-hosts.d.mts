@@ -1,0 +1,34 @@
+export interface PeerKey {
+  privateKey: string;
+  privateKeyPath: string;
+}
+export interface SshHost {
+  name: string;
+  ns: string;
+  address: string;
+  port: number;
+  hostKeyFingerprint: string;
+  hostKeyPath: string;
+  root: string;
+  users: {
+    root: PeerKey & { username: 'root' };
+    test: PeerKey & { username: string; password: string; encryptedKey: PeerKey & { passphrase: string }; otherKey: PeerKey };
+  };
+  exec(cmd: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  killSshd(): Promise<void>;
+  startSshd(): Promise<void>;
+  rotateHostKey(): Promise<string>;
+  nsPid: number;
+  holderPid: number;
+  libvirtd?: { uri: string; vncPortMin: number; vncPortMax: number; stop(): Promise<void> };
+}
+export interface SshHosts {
+  hosts: SshHost[];
+  bridge: string;
+  startMs: number;
+  keysDir: string;
+  stop(): Promise<void>;
+}
+export function fingerprintOf(pubPath: string): string;
+export function cleanupStale(prefix?: string): Promise<void>;
+export function startSshHosts(o: { count: number; prefix?: string; subnet?: string; withLibvirt?: boolean; passwordAuth?: boolean; batch?: number }): Promise<SshHosts>;

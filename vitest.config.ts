@@ -10,6 +10,8 @@ export default defineConfig({
     include: ['{main,shared,electron,renderer,agents,scripts,bench}/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
+    // The KVM integration tests install the real agent bundle and Node runtime on sshd hosts: built first if stale.
+    globalSetup: ['scripts/vitest-global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

@@ -22,7 +22,7 @@ let D: SshHost;
 let E: SshHost;
 
 beforeAll(async () => {
-  peers = await startSshHosts({ count: 5, prefix: 'skdkvm' });
+  peers = await startSshHosts({ count: 5, prefix: `skdk${process.pid % 100000}` });
   [A, B, C, D, E] = peers.hosts as [SshHost, SshHost, SshHost, SshHost, SshHost];
   t = await testServer();
 }, 120_000);
@@ -203,7 +203,7 @@ describe('credentials, keys and failures', () => {
   }, 120_000);
 
   it('refuses an unreachable address with the reason', async () => {
-    const r = await t.call('hosts.probeKey', { address: '10.213.250.250', port: 22 });
+    const r = await t.call('hosts.probeKey', { address: `${peers.subnet}.250.250`, port: 22 });
     // No answer on that address: ARP fails (EHOSTUNREACH, 502) or the handshake times out (504), depending on timing.
     expect([502, 504]).toContain(r.status);
     expect(r.body.details.reason).toMatch(/timeout|net/);

@@ -27,6 +27,8 @@ export interface SshHosts {
   bridge: string;
   startMs: number;
   keysDir: string;
+  /** The /16 the hosts live in, e.g. 10.150 (their bridge has .0.1). */
+  subnet: string;
   stop(): Promise<void>;
 }
 export function fingerprintOf(pubPath: string): string;

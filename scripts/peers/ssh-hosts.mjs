@@ -59,6 +59,7 @@ export async function cleanupStale(prefix = 'skd') {
   rmSync(join(STATE_ROOT, prefix), { recursive: true, force: true });
 }
 
+
 function waitPort(address, port, ms) {
   const end = Date.now() + ms;
   return new Promise((resolve, reject) => {
@@ -78,6 +79,33 @@ function waitPort(address, port, ms) {
   });
 }
 
+/**
+ * A /16 of its own for this run (10.150–10.199), so that test files running in parallel never share addresses: claimed
+ * with an atomic mkdir that records the owner's pid; a claim whose owner is gone is taken over.
+ */
+function claimSubnet() {
+  const dir = join(STATE_ROOT, 'subnets');
+  mkdirSync(dir, { recursive: true });
+  for (let n = 150; n < 200; n++) {
+    const claim = join(dir, `10.${n}`);
+    try {
+      mkdirSync(claim);
+    } catch {
+      const owner = Number(existsSync(join(claim, 'pid')) ? readFileSync(join(claim, 'pid'), 'utf8') : 0);
+      if (owner && existsSync(`/proc/${owner}`)) continue;
+      rmSync(claim, { recursive: true, force: true });
+      try {
+        mkdirSync(claim);
+      } catch {
+        continue;
+      }
+    }
+    writeFileSync(join(claim, 'pid'), String(process.pid));
+    return { subnet: `10.${n}`, release: () => rmSync(claim, { recursive: true, force: true }) };
+  }
+  throw new Error('no free test subnet in 10.150–10.199');
+}
+
 function addressOf(subnet, i) {
   return `${subnet}.${Math.floor(i / 250)}.${(i % 250) + 2}`;
 }
@@ -86,9 +114,14 @@ function addressOf(subnet, i) {
  * Starts `count` hosts. Each host answers SSH on port 22 of its own address (10.213.x.y), as root (key only) and as
  * `skydeck-test` (shell /bin/sh; password and keys).
  */
-export async function startSshHosts({ count, prefix = 'skd', subnet = '10.213', withLibvirt = false, passwordAuth = true, batch = 10 } = {}) {
+export async function startSshHosts({ count, prefix = 'skd', subnet, withLibvirt = false, passwordAuth = true, batch = 10 } = {}) {
   if (process.getuid?.() !== 0) throw new Error('startSshHosts needs root (network namespaces)');
   await cleanupStale(prefix);
+  let lease = null;
+  if (!subnet) {
+    lease = claimSubnet();
+    subnet = lease.subnet;
+  }
   await ensureTestUser();
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const base = join(STATE_ROOT, prefix);
@@ -246,6 +279,7 @@ export async function startSshHosts({ count, prefix = 'skd', subnet = '10.213', 
   } catch (e) {
     await cleanupStale(prefix);
     rmSync(keysDir, { recursive: true, force: true });
+    lease?.release();
     throw e;
   }
   const startMs = Date.now() - started;
@@ -254,10 +288,12 @@ export async function startSshHosts({ count, prefix = 'skd', subnet = '10.213', 
     bridge,
     startMs,
     keysDir,
+    subnet,
     async stop() {
       for (const h of hosts) if (h.libvirtd) await h.libvirtd.stop().catch(() => {});
       await cleanupStale(prefix);
       rmSync(keysDir, { recursive: true, force: true });
+      lease?.release();
     },
   };
 }

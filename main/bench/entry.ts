@@ -13,3 +13,7 @@ export { SPECS } from '../inventory/specs';
 export { inventorySummary } from '../inventory/summary';
 export { SEED_VERSION, ORIGIN_KEY } from '../seed/seed';
 export { VERSION } from '../version';
+export { connectSsh, probeHostKey, SSH_CIPHERS } from '../hosts/ssh/session';
+export { openCore } from '../core';
+export { HeadlessPlatform } from '../platform/headless';
+export { kvmAssetsIn } from '../paths';

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { ApiError } from '@shared/errors';
 import type { inventory, inventoryExport } from '@shared/contract/inventory/commands';
 import { RESOURCE_KIND_NAMES, type ResourceKind } from '@shared/contract/inventory/kinds';
 import type { DomainHandlers, Handler } from '../api/handlers';
@@ -52,7 +53,11 @@ export function inventoryHandlers(d: { db: Database.Database; repo: InventoryRep
     'networks.releaseIp': ({ networkId, ip }) => m.releaseIp(networkId, ip),
     'networks.ips': ({ networkId, limit, offset }) => m.listIps(networkId, limit, offset),
     'hosts.update': (i) => m.updateHost(i) as never,
-    'hosts.delete': ({ id }) => m.delete('hosts', id, [{ sql: 'SELECT count(*) AS n FROM guests WHERE host_id = ?', what: 'guests' }]),
+    'hosts.delete': ({ id }) => {
+      // A KVM host added over SSH has an agent and credentials to clean up: hosts.remove does that as a task.
+      if (d.db.prepare('SELECT 1 FROM host_links WHERE host_id = ?').get(id)) throw new ApiError('conflict', 'this host was added over SSH: remove it with hosts.remove, which also uninstalls its agent and forgets its credentials', { reason: 'use_remove' });
+      return m.delete('hosts', id, [{ sql: 'SELECT count(*) AS n FROM guests WHERE host_id = ?', what: 'guests' }]);
+    },
     'keypairs.create': (i) => m.createKeypair(i) as never,
     'keypairs.delete': ({ id }) => m.delete('keypairs', id, []),
     'securityGroups.create': (i) => m.createSecurityGroup(i) as never,

@@ -195,6 +195,14 @@ describe('credentials, keys and failures', () => {
     expect((await host(d.hostId)).statusReason).toMatch(/authentication failed/i);
     const e = await addHost(E, { method: 'key', privateKey: E.users.test.otherKey.privateKey });
     expect(await task(e.taskId)).toMatchObject({ status: 'failed', error: { reason: 'auth_failed' } });
+    // A host without libvirt is refused at the probe, before anything is installed on it.
+    await E.exec('mount --bind /dev/null /usr/bin/virsh');
+    await ok('hosts.setCredentials', { id: e.hostId, auth: { method: 'key', privateKey: E.users.test.privateKey } });
+    const noVirt = await task((await ok('hosts.upgradeAgent', { id: e.hostId })).taskId);
+    expect(noVirt).toMatchObject({ status: 'failed', error: { reason: 'libvirt_missing' } });
+    expect(noVirt.error!.message).toMatch(/libvirt is not installed/);
+    expect(await host(e.hostId)).toMatchObject({ status: 'error' });
+    expect((await E.exec('ls /home/skydeck-test/.local/share/skydeck-agent 2>&1')).stdout).toMatch(/No such file/);
     // The admin fixes the password and runs the bootstrap again.
     await ok('hosts.setCredentials', { id: d.hostId, auth: { method: 'password', password: D.users.test.password } });
     const again = await task((await ok('hosts.upgradeAgent', { id: d.hostId })).taskId);
@@ -253,6 +261,8 @@ describe('credentials, keys and failures', () => {
   it('removes a host: uninstalls the agent, forgets its VMs and credentials', async () => {
     const id = (await ok('hosts.list', { filter: [`address:${D.address}`] })).items[0].id as string;
     const conn = await ok('hosts.connection', { id });
+    const plainDelete = await t.call('hosts.delete', { id });
+    expect(plainDelete).toMatchObject({ status: 409, body: { details: { reason: 'use_remove' } } });
     const r = await task((await ok('hosts.remove', { id, uninstallAgent: true })).taskId);
     expect(r.status, JSON.stringify(r.error)).toBe('succeeded');
     expect((await t.call('hosts.get', { id })).status).toBe(404);

@@ -20,10 +20,11 @@ let B: SshHost;
 let C: SshHost;
 let D: SshHost;
 let E: SshHost;
+let F: SshHost;
 
 beforeAll(async () => {
-  peers = await startSshHosts({ count: 5, prefix: `skdk${process.pid % 100000}` });
-  [A, B, C, D, E] = peers.hosts as [SshHost, SshHost, SshHost, SshHost, SshHost];
+  peers = await startSshHosts({ count: 6, prefix: `skdk${process.pid % 100000}` });
+  [A, B, C, D, E, F] = peers.hosts as [SshHost, SshHost, SshHost, SshHost, SshHost, SshHost];
   t = await testServer();
 }, 120_000);
 
@@ -257,6 +258,23 @@ describe('credentials, keys and failures', () => {
     await until('agent back', async () => (await host(id)).status === 'online', 60_000);
     expect((await guestsOn(id)).map((g) => g.id)).toEqual(before.map((g) => g.id));
   }, 180_000);
+
+  it('fails a bootstrap whose host is lost mid-task with the reason, and finishes it once the host is back', async () => {
+    const { hostId, taskId } = await addHost(F, { method: 'password', password: F.users.test.password });
+    // Kill the host's sshd (listener and sessions) the moment the task starts uploading the runtime.
+    await until('the runtime stage', () => t.core.db.prepare(`SELECT 1 FROM tasks WHERE id = ? AND stage IN ('onRuntime', 'onUpload', 'onStart')`).get(taskId), 30_000);
+    await F.killSshd();
+    const failed = await task(taskId);
+    expect(failed.status).toBe('failed');
+    expect(failed.error!.code).toMatch(/unreachable|timeout/);
+    const h = await host(hostId);
+    expect(['unreachable', 'offline']).toContain(h.status);
+    expect(h.statusReason).toBeTruthy();
+    await F.startSshd();
+    const again = await task((await ok('hosts.upgradeAgent', { id: hostId })).taskId);
+    expect(again.status, JSON.stringify(again.error)).toBe('succeeded');
+    expect((await guestsOn(hostId)).map((g) => g.name)).toEqual(['test']);
+  }, 120_000);
 
   it('removes a host: uninstalls the agent, forgets its VMs and credentials', async () => {
     const id = (await ok('hosts.list', { filter: [`address:${D.address}`] })).items[0].id as string;

@@ -22,6 +22,10 @@ export type SshFailure =
   | 'bad_key'
   | 'key_passphrase'
   | 'agent_unavailable'
+  /** sshd forbids stream-local forwarding (the link then uses the agent's `connect` relay). */
+  | 'forward_refused'
+  /** The Unix socket does not exist on the host (the agent is not running). */
+  | 'socket_unavailable'
   | 'protocol';
 
 export type SshAuth =
@@ -57,12 +61,16 @@ export interface ExecResult {
 
 export interface ExecOptions {
   stdin?: string | Buffer;
+  /** Output beyond this fails the call with reason `output_too_large` (default 16 MiB). */
+  maxOutputBytes?: number;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
 export interface UploadOptions {
   mode?: number;
+  /** `exec` streams through `cat` on an exec channel (fastest); `sftp` where the host has no shell. Default: exec, falling back to sftp. */
+  method?: 'exec' | 'sftp';
   onProgress?: (sent: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -95,7 +103,7 @@ export type HostLinkState = 'connecting' | 'online' | 'offline' | 'unreachable';
 
 export interface HostLinkStatus {
   state: HostLinkState;
-  /** Why (the SSH or agent error), null when online. */
+  /** Why (the SSH or agent error), null when online. Pings refresh latencyMs without an onStatus event. */
   reason: string | null;
   /** A SshFailure or `agent_down` / `agent_version`, for grouping. */
   failure: string | null;

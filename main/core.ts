@@ -26,6 +26,8 @@ import { guestCreateTask, guestOpTask } from './kvm/guest-tasks';
 import { kvmAssetsIn } from './paths';
 import { exportTask } from './inventory/export-task';
 import { releaseTask } from './inventory/quota';
+import { releaseTaskReservations } from './scheduler/reservations';
+import { schedulerHandlers } from './scheduler/handlers';
 import { DriverRegistry, type ComputeDriver } from './drivers/types';
 import { guestActionTask } from './guests/action-task';
 import { bulkTask, guestEditTask } from './guests/bulk-task';
@@ -81,7 +83,10 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
       guestOpTask(kvm),
     ],
     concurrency: () => settings.get().taskConcurrency,
-    onFinish: (id) => releaseTask(db, id),
+    onFinish: (id) => {
+      releaseTask(db, id);
+      releaseTaskReservations(db, id);
+    },
   });
   engineRef = engine;
   kvm.onAgentOutdated = (hostId, agentVersion) => {
@@ -100,6 +105,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     ...inventoryHandlers({ db, repo: inventory, mutations, engine, drivers }),
     ...viewHandlers({ db, drivers }),
     ...kvmHandlers({ db, kvm, engine, repo: inventory, mutations }),
+    ...schedulerHandlers({ db }),
   };
   const dispatch = createDispatcher(handlers, audit, logger, (id) => bus.emit({ type: 'resource.changed', kind: 'audit', id: String(id), action: 'created' }));
 

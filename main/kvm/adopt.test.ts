@@ -110,6 +110,14 @@ describe('adopting a host', () => {
     expect(db.prepare('SELECT count(*) AS n FROM disks WHERE guest_id = ?').get('vm-mine')).toEqual({ n: 0 });
   });
 
+  it('records which wires reach the host from its bridges, for the scheduler', () => {
+    db.prepare(`INSERT INTO wires (id, name, provider, status, created_at, updated_at) VALUES ('w1', 'br0', 'local', 'ready', ?, ?), ('w2', 'br9', 'local', 'ready', ?, ?)`).run(T, T, T, T);
+    adoptHost(db, 'host-a', { facts, domains: [], snapshots: new Map(), agentVersion: null }, T);
+    expect(db.prepare('SELECT wire_id, bridge FROM host_wires WHERE host_id = ?').all('host-a')).toEqual([{ wire_id: 'w1', bridge: 'br0' }]);
+    adoptHost(db, 'host-a', { facts: { ...facts, bridges: [] }, domains: [], snapshots: new Map(), agentVersion: null }, T);
+    expect(db.prepare('SELECT count(*) AS n FROM host_wires WHERE host_id = ?').get('host-a')).toEqual({ n: 0 });
+  });
+
   it('maps every libvirt state', () => {
     expect(['running', 'blocked', 'paused', 'pmsuspended', 'shutdown', 'shutoff', 'crashed', 'unknown'].map((s) => guestStatusOf(s as never))).toEqual(['running', 'running', 'suspended', 'suspended', 'stopping', 'ready', 'ready', 'unknown']);
   });

@@ -86,6 +86,17 @@ export function adoptHost(db: Database.Database, hostId: string, s: HostSnapshot
     db.prepare(`DELETE FROM tags WHERE kind = 'host' AND resource_id = ? AND source = 'provider'`).run(hostId);
     for (const [k, v] of Object.entries({ os: f.os.prettyName || f.os.name, kernel: f.kernel, arch: f.arch, virtualization: f.kvm ? 'kvm' : 'tcg', libvirt: f.libvirt.version ?? 'unknown' })) tagHost.run(hostId, k, v);
 
+    // Which wires reach the host (for the scheduler's network filter): a wire named like one of the host's bridges
+    // (or a libvirt network's bridge), in the host's zone or in no zone.
+    const bridges = [...new Set([...f.bridges.map((b) => b.name), ...f.networks.map((n) => n.bridge).filter((b): b is string => !!b)])];
+    db.prepare('DELETE FROM host_wires WHERE host_id = ?').run(hostId);
+    const wire = db.prepare(`SELECT id FROM wires WHERE name = ? AND (zone_id IS ? OR zone_id IS NULL) ORDER BY zone_id IS NULL LIMIT 1`);
+    const link = db.prepare('INSERT OR IGNORE INTO host_wires (host_id, wire_id, bridge, updated_at) VALUES (?, ?, ?, ?)');
+    for (const b of bridges) {
+      const w = wire.get(b, host.zone_id) as { id: string } | undefined;
+      if (w) link.run(hostId, w.id, b, now);
+    }
+
     // Storage pools.
     const poolRows: SyncRow[] = f.pools.map((p) => ({
       external_id: poolExternalId(hostId, p.name),
@@ -101,8 +112,8 @@ export function adoptHost(db: Database.Database, hostId: string, s: HostSnapshot
     const poolIdByPath = f.pools.map((p, i) => ({ path: p.path, id: pr.ids[i] as string })).filter((p) => p.path);
 
     // Domains → guests. A domain Skydeck created carries its guest id: link it if the row lost its external id.
-    const link = db.prepare(`UPDATE guests SET external_id = ? WHERE id = ? AND provider = 'kvm' AND host_id = ? AND (external_id IS NULL OR external_id <> ?)`);
-    for (const d of s.domains) if (d.skydeckGuestId) link.run(guestExternalId(hostId, d.uuid), d.skydeckGuestId, hostId, guestExternalId(hostId, d.uuid));
+    const relink = db.prepare(`UPDATE guests SET external_id = ? WHERE id = ? AND provider = 'kvm' AND host_id = ? AND (external_id IS NULL OR external_id <> ?)`);
+    for (const d of s.domains) if (d.skydeckGuestId) relink.run(guestExternalId(hostId, d.uuid), d.skydeckGuestId, hostId, guestExternalId(hostId, d.uuid));
     const current = db.prepare(`SELECT status FROM guests WHERE provider = 'kvm' AND external_id = ?`);
     const guestRows: SyncRow[] = s.domains.map((d) => {
       const ext = guestExternalId(hostId, d.uuid);

@@ -7,13 +7,12 @@ import type { TaskEngine } from '../tasks/engine';
 import type { InventoryRepo } from '../inventory/repo';
 import type { InventoryMutations } from '../inventory/mutations';
 import { newResourceId } from '../inventory/sync';
-import { checkQuota } from '../inventory/quota';
 import { parseCidr } from '../inventory/ip';
 import { probeHostKey } from '../hosts/ssh/session';
 import type { SshEndpoint } from '../hosts/types';
 import type { KvmService, JumpRecord } from './service';
 import { authSecretId, fieldError, jumpSecretId, loadAuth, resolveAuth, storeAuth, type StoredAuth } from './credentials';
-import { place } from './placement';
+import { bindReservation, releaseReservation, schedule } from '../scheduler';
 import { randomMac } from './domain-xml';
 import { createSecretId, type CreateParams, type GuestOp } from './guest-tasks';
 import { domainUuid } from './driver';
@@ -28,6 +27,18 @@ interface Deps {
 }
 
 const now = () => new Date().toISOString();
+
+/** The scheduler names request fields its own way; the create-guest form has these. */
+const SCHED_FIELD: [RegExp, string][] = [
+  [/^disks(\.\d+)?\.storage(Type)?$/, 'storagePool'],
+  [/^disks(\.\d+)?(\.sizeGb)?$/, 'diskGb'],
+  [/^networks(\.\d+)?(\.networkId)?$/, 'nic.networkId'],
+  [/^imageId$/, 'source.imageId'],
+];
+function schedulerFieldsToGuest(e: ApiError): ApiError {
+  const issues = e.details?.issues?.map((x) => ({ ...x, path: SCHED_FIELD.find(([re]) => re.test(x.path))?.[1] ?? x.path }));
+  return new ApiError(e.code, e.message, { ...e.details, ...(issues ? { issues } : {}) });
+}
 
 function isUniqueViolation(e: unknown, index?: string): boolean {
   const err = e as { code?: string; message?: string };
@@ -234,7 +245,21 @@ export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
       } else source = { kind: 'none' };
       if (i.source.kind === 'iso' && i.diskGb <= 0) throw fieldError('diskGb', 'installing from an ISO needs a disk to install onto');
 
-      const placement = { vcpu: i.vcpu, memoryMb: i.memoryMb, diskGb: i.diskGb, storagePool: i.storagePool };
+      // The scheduler places the guest (the given host is checked by the same filters) and reserves its resources until
+      // the create task ends, in the same transaction as the guest row: concurrent creates never double-book a host.
+      const request = {
+        vcpu: i.vcpu,
+        memoryMb: i.memoryMb,
+        hypervisor: 'kvm' as const,
+        provider: 'kvm',
+        linkedOnly: true,
+        projectId: i.projectId,
+        disks: i.diskGb > 0 ? [{ sizeGb: i.diskGb, storage: i.storagePool }] : [],
+        networks: i.nic?.networkId ? [{ networkId: i.nic.networkId }] : [],
+        ...(i.hostId ? { hostId: i.hostId } : {}),
+        ...(i.source.kind === 'image' && i.source.imageId ? { imageId: i.source.imageId } : {}),
+      };
+      let reservationId: string | null = null;
       let hostId = '';
       let hostName = '';
       let nic: CreateParams['nic'] = null;
@@ -242,11 +267,12 @@ export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
       if (i.cloudInit?.password || i.vncPassword) await kvm.o.vault.put(createSecretId(guestId), 'guest-create', JSON.stringify({ password: i.cloudInit?.password, vncPassword: i.vncPassword }));
       try {
         db.transaction(() => {
-          hostId = place(db, placement, i.hostId);
+          const placed = schedule(db, request, { guestIds: [guestId], actor: ctx.actor });
+          reservationId = placed.reservationId;
+          hostId = placed.placements[0]!.hostId;
           const h = db.prepare('SELECT name, zone_id FROM hosts WHERE id = ?').get(hostId) as { name: string; zone_id: string | null };
           hostName = h.name;
           const facts = kvm.row(hostId).facts_json ? (JSON.parse(kvm.row(hostId).facts_json!) as HostFacts) : null;
-          if (i.projectId) checkQuota(db, i.projectId, { guests: 1, vcpu: i.vcpu, memoryMb: i.memoryMb, storageGb: i.diskGb, ips: i.nic?.networkId ? 1 : 0 });
           if (i.nic) {
             let type: 'bridge' | 'network';
             let src: string;
@@ -266,9 +292,10 @@ export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
           ).run(guestId, i.name, t, t, hostId, i.projectId, h.zone_id, i.vcpu, i.memoryMb, i.diskGb, os, JSON.stringify(i.source.kind === 'iso' ? ['cdrom', 'hd'] : ['hd']));
           const tag = db.prepare(`INSERT INTO tags (kind, resource_id, key, value, source) VALUES ('guest', ?, ?, ?, 'user')`);
           for (const [k, v] of Object.entries(i.tags)) tag.run(guestId, k, v);
-        })();
+        }).immediate();
       } catch (e) {
         kvm.o.vault.delete(createSecretId(guestId));
+        if (ApiError.is(e) && e.code === 'validation') throw schedulerFieldsToGuest(e);
         if (isUniqueViolation(e, 'guests.host_id')) throw new ApiError('conflict', `a guest named ${i.name} already exists on host ${hostName}`, { reason: 'name_taken', issues: [{ path: 'name', message: `a guest named ${i.name} already exists on host ${hostName}`, code: 'name_taken' }] });
         throw e;
       }
@@ -285,6 +312,7 @@ export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
         } catch (e) {
           db.prepare('DELETE FROM guests WHERE id = ?').run(guestId);
           kvm.o.vault.delete(createSecretId(guestId));
+          if (reservationId) releaseReservation(db, reservationId);
           throw e;
         }
       }
@@ -309,6 +337,7 @@ export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
         start: i.start,
       };
       const task = engine.submit('guests.create', params, { createdBy: ctx.actor, target: { kind: 'guest', id: guestId, name: i.name }, concurrencyKey: `host:${hostId}` });
+      if (reservationId) bindReservation(db, reservationId, task.id);
       d.mutations.changed('guests', guestId, 'created');
       return { guest: d.repo.get('guests', guestId) as never, taskId: task.id };
     },

@@ -155,7 +155,7 @@ describe('adding KVM hosts over SSH', () => {
     const bad = async (command: string, body: unknown, field: RegExp) => {
       const r = await t.call(command, body);
       expect(r.status, JSON.stringify(r.body)).toBe(400);
-      expect(JSON.stringify(r.body.details?.issues ?? r.body)).toMatch(field);
+      expect(JSON.stringify(r.body.details?.issues ?? r.body), JSON.stringify(r.body)).toMatch(field);
     };
     const base = { address: A.address, port: 22, username: 'root', hostKeyFingerprint: A.hostKeyFingerprint, auth: { method: 'password', password: 'x' } };
     await bad('hosts.add', { ...base, address: 'not an address!' }, /not a host name/);
@@ -169,7 +169,7 @@ describe('adding KVM hosts over SSH', () => {
     await bad('hosts.add', { ...base, auth: { method: 'key', privateKey: A.users.test.encryptedKey.privateKey, passphrase: 'wrong' } }, /passphrase/);
     await bad('guests.create', { name: 'bad/name', hostId: hostA, vcpu: 1, memoryMb: 128, source: { kind: 'none' } }, /guest name/);
     await bad('guests.create', { name: 'huge', hostId: hostA, vcpu: 500, memoryMb: 128, source: { kind: 'none' }, diskGb: 0 }, /logical CPUs/);
-    await bad('guests.create', { name: 'huge', hostId: hostA, vcpu: 1, memoryMb: 4 * 1024 * 1024, source: { kind: 'none' }, diskGb: 0 }, /free on/);
+    await bad('guests.create', { name: 'huge', hostId: hostA, vcpu: 1, memoryMb: 4 * 1024 * 1024, source: { kind: 'none' }, diskGb: 0 }, /"memoryMb","message":"needs 4096 GiB, the largest kvm/);
     expect((await guestsOn(hostA)).map((g) => g.name)).toEqual(['test']);
     expect((await ok('hosts.list', { limit: 50 })).items).toHaveLength(1);
   });

@@ -8,6 +8,7 @@ import { search } from './search';
 import { inventory, inventoryExport } from './inventory/commands';
 import { views } from './views';
 import { kvm } from './kvm';
+import { scheduler } from './scheduler';
 
 /**
  * The registry of every command, `domain.verb` → definition. Adding a command here without a handler in main/ is a
@@ -23,6 +24,7 @@ export const commands = {
   ...inventoryExport,
   ...views,
   ...kvm,
+  ...scheduler,
 } satisfies Record<string, CommandDef>;
 
 export type Commands = typeof commands;
@@ -55,3 +57,4 @@ export * from './inventory/commands';
 export * from './inventory/status';
 export * from './views';
 export * from './kvm';
+export * from './scheduler';

@@ -4,6 +4,7 @@ import { m0002 } from './0002_inventory';
 import { m0003 } from './0003_views';
 import { m0004 } from './0004_list_indexes';
 import { m0005 } from './0005_kvm';
+import { m0006 } from './0006_scheduler';
 
 /** Every migration in order. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006];

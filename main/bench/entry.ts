@@ -17,3 +17,4 @@ export { connectSsh, probeHostKey, SSH_CIPHERS } from '../hosts/ssh/session';
 export { openCore } from '../core';
 export { HeadlessPlatform } from '../platform/headless';
 export { kvmAssetsIn } from '../paths';
+export { schedule, forecast, releaseReservation } from '../scheduler';

@@ -1,6 +1,21 @@
 import type { Locator, Page } from '@playwright/test';
 import { startSshHosts, type SshHost, type SshHosts } from '../scripts/peers/ssh-hosts.mjs';
-import { expect, test } from './fixtures';
+import { expect, test as shared } from './fixtures';
+import { removeDir, startServer, type ServerHandle } from './server';
+
+/** Its own server (so other specs sharing a worker still see an empty inventory). */
+const test = shared.extend<object, { server: ServerHandle }>({
+  server: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const s = await startServer();
+      await use(s);
+      await s.stop();
+      removeDir(s.dataDir);
+    },
+    { scope: 'worker' },
+  ],
+});
 
 /**
  * KVM hosts through the UI, against a real sshd host in a network namespace: the add-host wizard (host key on first

@@ -234,6 +234,19 @@ describe('credentials, keys and failures', () => {
     await until('host B online again', async () => (await host(id)).status === 'online');
   }, 60_000);
 
+  it('upgrades an older agent in place as soon as it answers', async () => {
+    const id = (await ok('hosts.list', { filter: [`address:${B.address}`] })).items[0].id as string;
+    const dir = (await ok('hosts.connection', { id })).installDir as string;
+    // The host runs an agent that says it is 0.0.1 (as after an app update): patch the installed file, restart it.
+    const r = await B.exec(`sed -i 's/var AGENT_VERSION = "[^"]*"/var AGENT_VERSION = "0.0.1"/' ${dir}/current/agent.cjs && kill -9 $(cat ${dir}/agent.pid)`);
+    expect(r.code, r.stderr).toBe(0);
+    const upgrade = await until('an upgrade task', () => t.core.db.prepare(`SELECT id FROM tasks WHERE type = 'hosts.bootstrap' AND target_id = ? AND params LIKE '%"upgrade"%'`).get(id) as { id: string } | undefined, 60_000);
+    const done = await task(upgrade.id);
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    expect(await ok('hosts.connection', { id })).toMatchObject({ state: 'online', agentVersion: pkgVersion });
+    expect((await B.exec(`${dir}/runtime/*/bin/node ${dir}/current/agent.cjs version`)).stdout).toContain(`"agentVersion":"${pkgVersion}"`);
+  }, 90_000);
+
   it('keeps the inventory when the host is lost and when its agent is killed, and comes back by itself', async () => {
     const id = (await ok('hosts.list', { filter: [`address:${C.address}`] })).items[0].id as string;
     const before = await guestsOn(id);

@@ -727,7 +727,9 @@ export class Ssh2Session implements SshSession {
         await call<void>((cb) => sftp.writeFile(part, source, create, (e) => cb(e)));
         prog.add(total);
       } else {
-        await call<void>((cb) => sftp.fastPut(source, part, { concurrency: 64, chunkSize: 32768, ...create, step: (_t, chunk) => prog.add(chunk) }, (e) => cb(e)));
+        // 255 KiB writes (ssh2 raises its limit to that with OpenSSH servers, and splits them for others): bench agent-push
+        // measured 215–252 → 300–370 MiB/s and less CPU per MiB than 64 × 32 KiB.
+        await call<void>((cb) => sftp.fastPut(source, part, { concurrency: 16, chunkSize: 261_120, ...create, step: (_t, chunk) => prog.add(chunk) }, (e) => cb(e)));
       }
       if (opts.mode !== undefined) await call<void>((cb) => sftp.chmod(part, opts.mode!, (e) => cb(e)));
       const ext = (sftp as unknown as { _extensions?: Record<string, string> })._extensions ?? {};

@@ -241,4 +241,43 @@ describe('a real libvirtd (qemu:///system, TCG) behind the agent', () => {
     expect((await t.call('guests.get', { id: guestId })).status).toBe(404);
     expect((await guestsOn(hostId)).map((g) => g.name)).toEqual(['adopt-me']);
   }, 60_000);
+
+  it('creates a guest from an image volume as a copy-on-write overlay, with a cloud-init seed', async () => {
+    const base = '/var/lib/libvirt/images/base-image.qcow2';
+    expect((await H.exec(`qemu-img create -q -f qcow2 ${base} 64M && virsh -q -c qemu:///system pool-refresh default`)).code).toBe(0);
+    const r = await ok('guests.create', {
+      name: 'from-image',
+      hostId,
+      vcpu: 1,
+      memoryMb: 128,
+      source: { kind: 'image', volumePath: base, cow: true },
+      diskGb: 0.125,
+      nic: { bridge: 'br0' },
+      cloudInit: { sshAuthorizedKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHc0VHbb6kS5ZbqIhPa1RDSU2n9G4N1iWkxFq3kWqcmP test@skydeck', password: 'guest-pw', userData: '#!/bin/sh\necho hello from user data\n' },
+      start: false,
+    });
+    await succeeded(r.taskId, 'create from image');
+    const xml = (await virsh('dumpxml from-image')).stdout;
+    const disk = /<source file='([^']+vda\.qcow2)'/.exec(xml)?.[1];
+    expect(disk, xml).toBeTruthy();
+    // The new disk is an overlay on the image, grown to the requested size.
+    const info = JSON.parse((await H.exec(`qemu-img info --output=json ${disk}`)).stdout) as { 'backing-filename'?: string; 'virtual-size': number };
+    expect(info['backing-filename']).toBe(base);
+    expect(info['virtual-size']).toBe(128 * 1024 * 1024);
+    // The seed ISO is attached as a CD-ROM and carries the NoCloud files; the password is in it, not in the task.
+    const seed = /<source file='([^']+-cidata\.iso)'/.exec(xml)?.[1];
+    expect(seed, xml).toBeTruthy();
+    expect((await H.exec(`blkid -o value -s LABEL ${seed}`)).stdout.trim()).toBe('cidata');
+    const files = (await H.exec(`xorriso -indev ${seed} -ls / 2>/dev/null`)).stdout;
+    expect(files).toMatch(/user-data/i);
+    expect(files).toMatch(/meta-data/i);
+    const name = /(user-data|USER[-_]DAT\S*)/i.exec(files)?.[1] ?? 'user-data';
+    const userData = (await H.exec(`rm -f /tmp/ud && xorriso -osirrox on -indev ${seed} -extract '/${name.replace(/'/g, '')}' /tmp/ud >/dev/null 2>&1; cat /tmp/ud`)).stdout;
+    expect(userData).toContain('multipart/mixed');
+    expect(userData).toContain('echo hello from user data');
+    expect(userData).toContain('ssh_authorized_keys');
+    const tk = await t.core.engine.repo.get(r.taskId);
+    expect(JSON.stringify(tk)).not.toContain('guest-pw');
+    await succeeded((await ok('guests.action', { id: r.guest.id, action: 'delete' })).taskId, 'delete from-image');
+  }, 90_000);
 });

@@ -21,6 +21,8 @@ export async function buildAgent({ outFile = 'out/agent/skydeck-agent.cjs', vers
     entryPoints: [join(root, 'agents/kvm/main.ts')],
     outfile: out,
     bundle: true,
+    // The protocol types and constants shared with main/ (the same alias as the rest of the project).
+    alias: { '@shared': join(root, 'shared') },
     platform: 'node',
     format: 'cjs',
     // Hosts may run an older Node than the one Skydeck ships (a distribution's nodejs package).

@@ -1,7 +1,7 @@
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RPC_CANCELLED, RPC_INVALID_PARAMS, RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_NOT_FOUND, RPC_PARSE_ERROR, RPC_STATE, type DomainInfo } from '../../shared/agent/protocol';
+import { RPC_CANCELLED, RPC_INVALID_PARAMS, RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_NOT_FOUND, RPC_PARSE_ERROR, RPC_STATE, type DomainInfo } from '@shared/agent/protocol';
 import { AGENT_NODE, buildBundle, Client, RpcFailure, startAgent, tempDir, type RunningAgent } from './testing';
 
 /**

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { AGENT_PROTOCOL_VERSION, type AgentHello, type AgentMethod, type AgentNotifications, type AgentResult } from '../../shared/agent/protocol';
+import { AGENT_PROTOCOL_VERSION, type AgentHello, type AgentMethod, type AgentNotifications, type AgentResult } from '@shared/agent/protocol';
 import { Domains } from './domains';
 import { invalidParams } from './errors';
 import { hostFacts } from './facts';

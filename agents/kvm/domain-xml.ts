@@ -1,4 +1,4 @@
-import type { DomainDisk, DomainGraphics, DomainInfo, DomainNic } from '../../shared/agent/protocol';
+import type { DomainDisk, DomainGraphics, DomainInfo, DomainNic } from '@shared/agent/protocol';
 import { attr, child, has, list, parseXml, text, xmlEscape, type XmlNode } from './xml';
 
 /** The namespace of the metadata element Skydeck writes into domains it creates. */

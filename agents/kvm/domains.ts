@@ -1,5 +1,5 @@
 import { lstat, rm } from 'node:fs/promises';
-import { RPC_NOT_FOUND, RPC_STATE, type DomainInfo, type DomainState, type SnapshotInfo } from '../../shared/agent/protocol';
+import { RPC_NOT_FOUND, RPC_STATE, type DomainInfo, type DomainState, type SnapshotInfo } from '@shared/agent/protocol';
 import { addDevice, diskElement, domainIdentity, interfaceElement, parseDomainXml, removeDisk, removeInterface, setDiskSource } from './domain-xml';
 import { AgentError, checkAborted, invalidParams, sleep, timedOut } from './errors';
 import { domainKey, isNotFound, isUnsupported, type DomainRef, type Libvirt } from './libvirt';

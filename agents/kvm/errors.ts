@@ -1,4 +1,4 @@
-import { RPC_CANCELLED, RPC_HOST, RPC_INTERNAL, RPC_INVALID_PARAMS, RPC_TIMEOUT, type RpcErrorBody } from '../../shared/agent/protocol';
+import { RPC_CANCELLED, RPC_HOST, RPC_INTERNAL, RPC_INVALID_PARAMS, RPC_TIMEOUT, type RpcErrorBody } from '@shared/agent/protocol';
 
 /** An error that crosses the wire as a JSON-RPC error with this code (and optional data). */
 export class AgentError extends Error {

@@ -1,6 +1,6 @@
 import { access, constants, open, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
-import type { HostFacts } from '../../shared/agent/protocol';
+import type { HostFacts } from '@shared/agent/protocol';
 import { tryRun } from './exec';
 import type { Libvirt } from './libvirt';
 import { Storage } from './storage';

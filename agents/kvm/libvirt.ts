@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RPC_LIBVIRT, RPC_NOT_FOUND, RPC_STATE } from '../../shared/agent/protocol';
+import { RPC_LIBVIRT, RPC_NOT_FOUND, RPC_STATE } from '@shared/agent/protocol';
 import { AgentError } from './errors';
 import type { Logger } from './log';
 import { VirshError, VirshSession, type RunOptions } from './virsh';

@@ -1,4 +1,4 @@
-import { AGENT_PROTOCOL_VERSION } from '../../shared/agent/protocol';
+import { AGENT_PROTOCOL_VERSION } from '@shared/agent/protocol';
 import { AGENT_VERSION } from './agent';
 import { parseFlags, parseServe, SERVE_FLAG_NAMES, serveOptions, USAGE, UsageError } from './cli';
 import { connectStdio } from './connect';

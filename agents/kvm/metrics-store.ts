@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { MetricSample } from '../../shared/agent/protocol';
+import type { MetricSample } from '@shared/agent/protocol';
 import type { Logger } from './log';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentResult } from '../../shared/agent/protocol';
+import type { AgentResult } from '@shared/agent/protocol';
 import { buildBundle, startAgent, tempDir, until } from './testing';
 
 /** The metrics ring over the protocol: sampling at 200 ms, persistence across a restart, and the ring's bound. */

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import * as fs from 'node:fs/promises';
 import os from 'node:os';
-import type { MetricSample } from '../../shared/agent/protocol';
+import type { MetricSample } from '@shared/agent/protocol';
 import type { Logger } from './log';
 import type { MetricsStore } from './metrics-store';
 import { domStats } from './parse';

@@ -1,4 +1,4 @@
-import type { DomainState } from '../../shared/agent/protocol';
+import type { DomainState } from '@shared/agent/protocol';
 
 /** Parsers for virsh's text output (run with LC_ALL=C and -q, so tables have no header). */
 

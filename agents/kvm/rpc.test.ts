@@ -1,7 +1,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RPC_CANCELLED, RPC_INTERNAL } from '../../shared/agent/protocol';
+import { RPC_CANCELLED, RPC_INTERNAL } from '@shared/agent/protocol';
 import { silentLogger } from './log';
 import { RpcServer } from './rpc';
 import { sleep, tempDir } from './testing';

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { RPC_CANCELLED, RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_PARSE_ERROR, type RpcErrorBody } from '../../shared/agent/protocol';
+import { RPC_CANCELLED, RPC_INVALID_REQUEST, RPC_METHOD_NOT_FOUND, RPC_PARSE_ERROR, type RpcErrorBody } from '@shared/agent/protocol';
 import { toErrorBody } from './errors';
 import type { Logger } from './log';
 

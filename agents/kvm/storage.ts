@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { RPC_NOT_FOUND, type StoragePoolInfo, type VolumeInfo } from '../../shared/agent/protocol';
+import { RPC_NOT_FOUND, type StoragePoolInfo, type VolumeInfo } from '@shared/agent/protocol';
 import { AgentError, hostError, invalidParams } from './errors';
 import { isNotFound, type Libvirt } from './libvirt';
 import { writeIso9660 } from './iso9660';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AgentMethod, AgentParams, AgentResult, RpcErrorBody } from '../../shared/agent/protocol';
+import type { AgentMethod, AgentParams, AgentResult, RpcErrorBody } from '@shared/agent/protocol';
 import { buildAgent } from '../../scripts/build-agent.mjs';
 
 export function tempDir(prefix = 'skd-agent-'): { path: string; cleanup: () => void } {

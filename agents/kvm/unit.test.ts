@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RPC_CANCELLED, RPC_INVALID_PARAMS, RPC_TIMEOUT } from '../../shared/agent/protocol';
+import { RPC_CANCELLED, RPC_INVALID_PARAMS, RPC_TIMEOUT } from '@shared/agent/protocol';
 import { parseFlags, parseServe, UsageError } from './cli';
 import { addDevice, diskElement, interfaceElement, parseDomainXml, removeDisk, removeInterface, setDiskSource } from './domain-xml';
 import { Domains } from './domains';

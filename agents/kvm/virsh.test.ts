@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RPC_CANCELLED, RPC_LIBVIRT, RPC_TIMEOUT } from '../../shared/agent/protocol';
+import { RPC_CANCELLED, RPC_LIBVIRT, RPC_TIMEOUT } from '@shared/agent/protocol';
 import { AgentError } from './errors';
 import { Libvirt } from './libvirt';
 import { silentLogger } from './log';

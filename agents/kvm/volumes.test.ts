@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RPC_HOST, RPC_INVALID_PARAMS, RPC_NOT_FOUND } from '../../shared/agent/protocol';
+import { RPC_HOST, RPC_INVALID_PARAMS, RPC_NOT_FOUND } from '@shared/agent/protocol';
 import { buildBundle, Client, RpcFailure, startAgent, tempDir, type RunningAgent } from './testing';
 
 /**

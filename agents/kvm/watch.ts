@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { AgentNotifications, DomainState } from '../../shared/agent/protocol';
+import type { AgentNotifications, DomainState } from '@shared/agent/protocol';
 import type { Libvirt } from './libvirt';
 import type { Logger } from './log';
 import { domState, domStats, stateFromNumber, uuidNames } from './parse';

@@ -394,9 +394,11 @@ export async function checkTinyGuest(guest, { via = 'kernel', timeoutMs = 90_000
       sock.once('connect', resolve);
       sock.once('error', reject);
     });
-    const mark = serial().length;
     let screen = '';
-    for (let attempt = 0; attempt < 20 && !screen; attempt++) {
+    // Read tty1 through the serial shell until the banner comes through whole: a busy TCG guest's serial line now and
+    // then repeats a character, so one read can be garbled.
+    for (let attempt = 0; attempt < 20 && !screen.replace(/ {2,}/g, ' ').includes(BANNER); attempt++) {
+      const mark = serial().length;
       sock.write('\necho V""CS; cat /dev/vcs1; echo; echo E""ND\n');
       try {
         await waitSerial((s) => /VCS\r?\n[\s\S]*END/.test(s.slice(mark)), 3000, 'screen text');

@@ -104,8 +104,8 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     ...searchHandlers({ tasks: engine.repo, audit }),
     ...inventoryHandlers({ db, repo: inventory, mutations, engine, drivers }),
     ...viewHandlers({ db, drivers }),
-    ...kvmHandlers({ db, kvm, engine, repo: inventory, mutations }),
-    ...schedulerHandlers({ db }),
+    ...kvmHandlers({ db, kvm, engine, repo: inventory, mutations, schedulerStrategy: () => settings.get().schedulerStrategy }),
+    ...schedulerHandlers({ db, strategy: () => settings.get().schedulerStrategy }),
   };
   const dispatch = createDispatcher(handlers, audit, logger, (id) => bus.emit({ type: 'resource.changed', kind: 'audit', id: String(id), action: 'created' }));
 

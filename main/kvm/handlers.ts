@@ -20,6 +20,8 @@ import type { Row } from '../inventory/specs';
 
 interface Deps {
   db: Database.Database;
+  /** The scheduler setting (spread or binpack) for requests that do not name one. */
+  schedulerStrategy: () => 'spread' | 'binpack';
   kvm: KvmService;
   engine: TaskEngine;
   repo: InventoryRepo;
@@ -267,7 +269,7 @@ export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
       if (i.cloudInit?.password || i.vncPassword) await kvm.o.vault.put(createSecretId(guestId), 'guest-create', JSON.stringify({ password: i.cloudInit?.password, vncPassword: i.vncPassword }));
       try {
         db.transaction(() => {
-          const placed = schedule(db, request, { guestIds: [guestId], actor: ctx.actor });
+          const placed = schedule(db, request, { guestIds: [guestId], actor: ctx.actor, defaultStrategy: d.schedulerStrategy() });
           reservationId = placed.reservationId;
           hostId = placed.placements[0]!.hostId;
           const h = db.prepare('SELECT name, zone_id FROM hosts WHERE id = ?').get(hostId) as { name: string; zone_id: string | null };

@@ -25,6 +25,14 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('scheduler commands', () => {
+  it('follows the placement setting when a request names no strategy: spread, then binpack', async () => {
+    const hostsOf = async () => new Set(((await t.call('scheduler.forecast', { vcpu: 1, memoryMb: 1024, count: 2 })).body.placements as { hostId: string }[]).map((p) => p.hostId)).size;
+    expect(await hostsOf()).toBe(2);
+    expect((await t.call('settings.set', { patch: { schedulerStrategy: 'binpack' } })).status).toBe(200);
+    expect(await hostsOf()).toBe(1);
+    expect((await t.call('settings.set', { patch: { schedulerStrategy: 'tight' } })).status).toBe(400);
+  });
+
   it('forecast, place, list and release', async () => {
     const f = await t.call('scheduler.forecast', { vcpu: 2, memoryMb: 8192, count: 7 });
     expect(f.status).toBe(200);

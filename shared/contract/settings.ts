@@ -16,6 +16,8 @@ const fields = {
   auditRetentionDays: z.number().int().min(1).max(3650),
   /** Tasks the engine runs at once (per-host and per-account limits come on top). */
   taskConcurrency: z.number().int().min(1).max(64),
+  /** Where the scheduler puts guests when a request does not say: spread them over hosts, or pack hosts full. */
+  schedulerStrategy: z.enum(['spread', 'binpack']),
 };
 
 export const DEFAULT_SETTINGS = {
@@ -25,6 +27,7 @@ export const DEFAULT_SETTINGS = {
   taskRetentionDays: 30,
   auditRetentionDays: 365,
   taskConcurrency: 8,
+  schedulerStrategy: 'spread',
 } as const satisfies { [K in keyof typeof fields]: z.infer<(typeof fields)[K]> };
 
 export const settingsSchema = z.object(fields);

@@ -295,6 +295,7 @@ const en = {
       taskRetentionDays: 'Task history',
       auditRetentionDays: 'Audit log',
       taskConcurrency: 'Concurrent tasks',
+      schedulerStrategy: 'Guest placement',
     },
     hint: {
       theme: 'System follows the light or dark mode of your operating system.',
@@ -302,8 +303,10 @@ const en = {
       taskRetentionDays: 'Finished tasks older than this are removed.',
       auditRetentionDays: 'Audit entries older than this are removed.',
       taskConcurrency: 'Tasks the engine runs at the same time.',
+      schedulerStrategy: 'Where the scheduler puts new guests when no host is chosen: spread them over the hosts with the most room, or fill hosts one after another (frees whole hosts for maintenance).',
     },
     days: 'days',
+    strategy: { spread: 'Spread', binpack: 'Pack (binpack)' },
     theme: {
       light: 'Light',
       dark: 'Dark',

@@ -294,6 +294,7 @@ const zhCN: MessageSchema = {
       taskRetentionDays: '任务历史',
       auditRetentionDays: '审计日志',
       taskConcurrency: '并发任务数',
+      schedulerStrategy: '虚拟机放置策略',
     },
     hint: {
       theme: '“跟随系统”会使用操作系统的浅色或深色模式。',
@@ -301,8 +302,10 @@ const zhCN: MessageSchema = {
       taskRetentionDays: '早于此期限的已结束任务会被清理。',
       auditRetentionDays: '早于此期限的审计记录会被清理。',
       taskConcurrency: '任务引擎同时运行的任务数。',
+      schedulerStrategy: '未指定宿主机时调度器如何放置新虚拟机：分散到剩余资源最多的宿主机，或依次填满宿主机（便于整机腾空维护）。',
     },
     days: '天',
+    strategy: { spread: '分散', binpack: '紧凑（装箱）' },
     theme: {
       light: '浅色',
       dark: '深色',

@@ -397,6 +397,11 @@ export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
       const r = await kvm.call(g.host_id, 'domains.vnc', { uuid: domainUuid({ externalId: g.external_id, name: g.name }) }, { timeoutMs: 10_000 });
       return { hostId: g.host_id, port: r.port, listen: r.listen, passwordSet: r.passwordSet };
     },
+    async 'guests.media'({ id }) {
+      const g = kvmGuest(id);
+      const d = await kvm.call(g.host_id, 'domains.get', { uuid: domainUuid({ externalId: g.external_id, name: g.name }) }, { timeoutMs: 10_000 });
+      return { drives: d.disks.filter((k) => k.device === 'cdrom').map((k) => ({ target: k.target, bus: k.bus, source: k.source })) };
+    },
     async 'guests.snapshots'({ id }) {
       const g = kvmGuest(id);
       try {

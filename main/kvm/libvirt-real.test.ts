@@ -278,6 +278,13 @@ describe('a real libvirtd (qemu:///system, TCG) behind the agent', () => {
     expect(userData).toContain('ssh_authorized_keys');
     const tk = await t.core.engine.repo.get(r.taskId);
     expect(JSON.stringify(tk)).not.toContain('guest-pw');
+    // The CD-ROM holds the seed; eject it and insert the tiny guest's ISO instead, as the CD-ROM tab does.
+    const media = async () => (await ok('guests.media', { id: r.guest.id })).drives as { target: string; source: string | null }[];
+    expect((await media()).map((d) => d.source)).toEqual([seed]);
+    await succeeded((await ok('guests.ejectIso', { id: r.guest.id })).taskId, 'eject');
+    expect((await media()).map((d) => d.source)).toEqual([null]);
+    await succeeded((await ok('guests.insertIso', { id: r.guest.id, path: guest.iso! })).taskId, 'insert');
+    expect((await media()).map((d) => d.source)).toEqual([guest.iso]);
     await succeeded((await ok('guests.action', { id: r.guest.id, action: 'delete' })).taskId, 'delete from-image');
   }, 90_000);
 });

@@ -221,6 +221,12 @@ export const kvm = {
   'guests.insertIso': command({ summary: 'Insert an ISO (a path on the host) into the guest’s CD-ROM', input: z.object({ id: idSchema, path: z.string().min(1).max(4096) }).strict(), output: taskRefSchema, mutating: true }),
   'guests.ejectIso': command({ summary: 'Eject the CD-ROM', input: byId, output: taskRefSchema, mutating: true }),
   'guests.vnc': command({ summary: "Where the guest's VNC display is on its host (for consoles)", input: byId, output: z.object({ hostId: z.string(), port: z.number().int().nullable(), listen: z.string().nullable(), passwordSet: z.boolean() }), mutating: false }),
+  'guests.media': command({
+    summary: "The guest's CD-ROM drives and what is in them, as libvirt reports them now",
+    input: byId,
+    output: z.object({ drives: z.array(z.object({ target: z.string(), bus: z.string(), source: z.string().nullable() })) }),
+    mutating: false,
+  }),
   'guests.snapshots': command({ summary: "The guest's libvirt snapshots", input: byId, output: z.object({ items: z.array(guestSnapshotSchema) }), mutating: false }),
   'guests.snapshotCreate': command({ summary: 'Take a snapshot, as a task', input: z.object({ id: idSchema, name: snapshotNameSchema, description: z.string().max(1024).optional() }).strict(), output: taskRefSchema, mutating: true }),
   'guests.snapshotRevert': command({ summary: 'Revert to a snapshot, as a task', input: z.object({ id: idSchema, name: snapshotNameSchema }).strict(), output: taskRefSchema, mutating: true }),

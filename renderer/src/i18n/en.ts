@@ -1248,6 +1248,9 @@ const en = {
       detachBody: 'The NIC is unplugged from {name} and its address ({ip}) is released.',
     },
     cdrom: {
+      empty: 'empty',
+      noDrive: 'This guest has no CD-ROM drive: insert is refused until it has one (create it with an ISO).',
+      unknown: 'What the drives hold is unknown right now: {reason}',
       title: 'CD-ROM drive',
       intro: 'Insert an ISO image that is on the guest’s host, or eject the one inserted.',
       path: 'ISO path on the host',

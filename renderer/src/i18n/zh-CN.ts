@@ -1247,6 +1247,9 @@ const zhCN: MessageSchema = {
       detachBody: '网卡将从 {name} 拔出，其地址（{ip}）将被释放。',
     },
     cdrom: {
+      empty: '空',
+      noDrive: '此虚拟机没有光驱：在有光驱之前无法插入 ISO（用 ISO 创建虚拟机即带光驱）。',
+      unknown: '目前无法得知光驱中的介质：{reason}',
       title: '光驱',
       intro: '插入虚拟机所在宿主机上的 ISO 镜像，或弹出已插入的镜像。',
       path: '宿主机上的 ISO 路径',

@@ -1248,6 +1248,7 @@ const en = {
       detachBody: 'The NIC is unplugged from {name} and its address ({ip}) is released.',
     },
     cdrom: {
+      nothingToEject: 'The drive is already empty.',
       empty: 'empty',
       noDrive: 'This guest has no CD-ROM drive: insert is refused until it has one (create it with an ISO).',
       unknown: 'What the drives hold is unknown right now: {reason}',

@@ -1247,6 +1247,7 @@ const zhCN: MessageSchema = {
       detachBody: '网卡将从 {name} 拔出，其地址（{ip}）将被释放。',
     },
     cdrom: {
+      nothingToEject: '光驱已经是空的。',
       empty: '空',
       noDrive: '此虚拟机没有光驱：在有光驱之前无法插入 ISO（用 ISO 创建虚拟机即带光驱）。',
       unknown: '目前无法得知光驱中的介质：{reason}',

@@ -81,3 +81,8 @@ export class ApiError extends Error {
     return new ApiError('internal', 'Unexpected error response');
   }
 }
+
+/** A validation error about one input field, shown next to that field. */
+export function fieldError(path: string, message: string, code = 'invalid'): ApiError {
+  return new ApiError('validation', `${path}: ${message}`, { issues: [{ path, message, code }] });
+}

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { ApiError } from '@shared/errors';
+import { ApiError, fieldError } from '@shared/errors';
 import type { ResourceKind } from '@shared/contract/inventory/kinds';
 import type { EventBus } from '../events/bus';
 import { intToIp, ipToInt, parseCidr } from './ip';
@@ -10,10 +10,6 @@ import type { InventoryRepo } from './repo';
 
 const now = () => new Date().toISOString();
 const shortId = (prefix: string) => `${prefix}-${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-
-function fieldError(path: string, message: string, code = 'invalid'): ApiError {
-  return new ApiError('validation', `${path}: ${message}`, { issues: [{ path, message, code }] });
-}
 
 /** Writes to the inventory. Every change runs in one transaction and announces itself on the event bus. */
 export class InventoryMutations {

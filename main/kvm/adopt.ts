@@ -119,20 +119,7 @@ export function adoptHost(db: Database.Database, hostId: string, s: HostSnapshot
       const ext = guestExternalId(hostId, d.uuid);
       const was = (current.get(ext) as { status: string } | undefined)?.status;
       // A task in flight owns the transitional status it set; the task ends it.
-      const status = was && TRANSITIONAL.has(was) ? was : guestStatusOf(d.state);
-      const vnc = d.graphics.find((g) => g.type === 'vnc');
-      return {
-        external_id: ext,
-        name: d.name,
-        status,
-        vcpu: d.vcpu,
-        memory_mb: d.memoryMb,
-        disk_gb: round(d.disks.filter((k) => k.device === 'disk').reduce((n, k) => n + (k.capacityBytes ?? 0), 0) / GIB),
-        boot_order: d.bootOrder.length ? d.bootOrder : ['hd'],
-        vnc_port: vnc?.port ?? null,
-        zone_id: host.zone_id,
-        nics: nicRows(db, d),
-      };
+      return guestRow(db, hostId, host.zone_id, d, was && TRANSITIONAL.has(was) ? was : guestStatusOf(d.state));
     });
     const gr = upsertPage(db, 'guests', guestRows, { provider: 'kvm', scope: { hostId }, syncedAt: now });
     out.guests.inserted = gr.inserted;
@@ -143,25 +130,10 @@ export function adoptHost(db: Database.Database, hostId: string, s: HostSnapshot
     // Disks (CD-ROMs are media, not disks) and snapshots.
     const diskRows: SyncRow[] = [];
     const snapRows: SyncRow[] = [];
+    const storageOf = (source: string | null) => (source ? (poolIdByPath.find((p) => inPool(source, p.path!))?.id ?? null) : null);
     s.domains.forEach((d, i) => {
       const guestId = gr.ids[i] as string;
-      let idx = 0;
-      for (const k of d.disks) {
-        if (k.device !== 'disk') continue;
-        const pool = k.source ? poolIdByPath.find((p) => k.source!.startsWith(`${p.path!.replace(/\/$/, '')}/`)) : undefined;
-        diskRows.push({
-          external_id: diskExternalId(hostId, d.uuid, k.target),
-          name: `${d.name}-${k.target}`,
-          status: 'attached',
-          guest_id: guestId,
-          storage_id: pool?.id ?? null,
-          size_gb: round((k.capacityBytes ?? 0) / GIB),
-          format: k.format ?? 'raw',
-          idx: idx,
-          bootable: idx === 0,
-        });
-        idx++;
-      }
+      diskRows.push(...domainDiskRows(hostId, d, guestId, storageOf));
       for (const sn of s.snapshots.get(d.uuid) ?? []) {
         snapRows.push({ external_id: snapshotExternalId(hostId, d.uuid, sn.name), name: sn.name, status: sn.current ? 'current' : 'ready', guest_id: guestId, created_at: sn.createdAt });
       }
@@ -188,46 +160,14 @@ export function adoptDomain(db: Database.Database, hostId: string, d: DomainInfo
   const now = new Date().toISOString();
   let id = '';
   db.transaction(() => {
-    const vnc = d.graphics.find((g) => g.type === 'vnc');
-    const gr = upsertPage(
-      db,
-      'guests',
-      [
-        {
-          external_id: guestExternalId(hostId, d.uuid),
-          name: d.name,
-          status: guestStatusOf(d.state),
-          vcpu: d.vcpu,
-          memory_mb: d.memoryMb,
-          disk_gb: round(d.disks.filter((k) => k.device === 'disk').reduce((n, k) => n + (k.capacityBytes ?? 0), 0) / GIB),
-          boot_order: d.bootOrder.length ? d.bootOrder : ['hd'],
-          vnc_port: vnc?.port ?? null,
-          zone_id: host.zone_id,
-          nics: nicRows(db, d),
-        },
-      ],
-      { provider: 'kvm', scope: { hostId }, syncedAt: now },
-    );
+    const gr = upsertPage(db, 'guests', [guestRow(db, hostId, host.zone_id, d, guestStatusOf(d.state))], { provider: 'kvm', scope: { hostId }, syncedAt: now });
     id = gr.ids[0] as string;
     const storages = db.prepare(`SELECT id, name FROM storages WHERE host_id = ? AND provider = 'kvm'`).all(hostId) as { id: string; name: string }[];
-    let idx = 0;
-    const rows: SyncRow[] = [];
-    for (const k of d.disks) {
-      if (k.device !== 'disk') continue;
-      const pool = pools.find((p) => p.path && k.source?.startsWith(`${p.path.replace(/\/$/, '')}/`));
-      rows.push({
-        external_id: diskExternalId(hostId, d.uuid, k.target),
-        name: `${d.name}-${k.target}`,
-        status: 'attached',
-        guest_id: id,
-        storage_id: pool ? (storages.find((s) => s.name === pool.name)?.id ?? null) : null,
-        size_gb: round((k.capacityBytes ?? 0) / GIB),
-        format: k.format ?? 'raw',
-        idx,
-        bootable: idx === 0,
-      });
-      idx++;
-    }
+    const storageOf = (source: string | null) => {
+      const pool = source ? pools.find((p) => p.path && inPool(source, p.path)) : undefined;
+      return pool ? (storages.find((s) => s.name === pool.name)?.id ?? null) : null;
+    };
+    const rows = domainDiskRows(hostId, d, id, storageOf);
     upsertPage(db, 'disks', rows, { provider: 'kvm', syncedAt: now });
     // Disks of this guest no longer attached.
     const keep = new Set(rows.map((r) => r.external_id));
@@ -250,6 +190,41 @@ export function adoptDomain(db: Database.Database, hostId: string, d: DomainInfo
     }
   })();
   return id;
+}
+
+const inPool = (source: string, poolPath: string) => source.startsWith(`${poolPath.replace(/\/$/, '')}/`);
+
+/** A domain as a guest row (its NICs included). */
+function guestRow(db: Database.Database, hostId: string, zoneId: string | null, d: DomainInfo, status: string): SyncRow {
+  return {
+    external_id: guestExternalId(hostId, d.uuid),
+    name: d.name,
+    status,
+    vcpu: d.vcpu,
+    memory_mb: d.memoryMb,
+    disk_gb: round(d.disks.filter((k) => k.device === 'disk').reduce((n, k) => n + (k.capacityBytes ?? 0), 0) / GIB),
+    boot_order: d.bootOrder.length ? d.bootOrder : ['hd'],
+    vnc_port: d.graphics.find((g) => g.type === 'vnc')?.port ?? null,
+    zone_id: zoneId,
+    nics: nicRows(db, d),
+  };
+}
+
+/** A domain's disks as disk rows (CD-ROMs are media, not disks); the first is the boot disk. */
+function domainDiskRows(hostId: string, d: DomainInfo, guestId: string, storageOf: (source: string | null) => string | null): SyncRow[] {
+  return d.disks
+    .filter((k) => k.device === 'disk')
+    .map((k, idx) => ({
+      external_id: diskExternalId(hostId, d.uuid, k.target),
+      name: `${d.name}-${k.target}`,
+      status: 'attached',
+      guest_id: guestId,
+      storage_id: storageOf(k.source),
+      size_gb: round((k.capacityBytes ?? 0) / GIB),
+      format: k.format ?? 'raw',
+      idx,
+      bootable: idx === 0,
+    }));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2';
-import { ApiError } from '@shared/errors';
+import { ApiError, fieldError } from '@shared/errors';
 import type { SshAuthInput } from '@shared/contract/kvm';
 import type { Vault } from '../vault/vault';
 import type { SshAuth } from '../hosts/types';
@@ -10,11 +10,6 @@ import type { SshAuth } from '../hosts/types';
  * are refused before anything is stored or any host is touched), then kept only in the vault. What the vault holds is
  * the auth without its method's public parts; the method and user are in host_links.
  */
-/** A validation error on one input field, shown next to that field. */
-export function fieldError(path: string, message: string): ApiError {
-  return new ApiError('validation', `${path}: ${message}`, { issues: [{ path, message, code: 'custom' }] });
-}
-
 export type StoredAuth = { method: 'password'; password: string } | { method: 'key'; privateKey: string; passphrase?: string } | { method: 'agent' };
 
 /** Turns the input into what is stored: reads a key file now (the key is kept, not the path), validates the key. */
@@ -61,7 +56,11 @@ export async function storeAuth(vault: Vault, id: string, auth: StoredAuth): Pro
 export async function loadAuth(vault: Vault, id: string, sshAuthSock: string | null): Promise<SshAuth> {
   const raw = await vault.get(id);
   if (!raw) throw new ApiError('not_found', 'the credentials of this host are missing from the vault: set them again');
-  const a = JSON.parse(raw.toString('utf8')) as StoredAuth;
+  return toSshAuth(JSON.parse(raw.toString('utf8')) as StoredAuth, sshAuthSock);
+}
+
+/** What ssh2 gets for stored credentials: the ssh-agent method becomes the workstation's agent socket. */
+export function toSshAuth(a: StoredAuth, sshAuthSock: string | null): SshAuth {
   if (a.method === 'agent') {
     if (!sshAuthSock) throw new ApiError('unreachable', 'ssh-agent authentication needs SSH_AUTH_SOCK, which is not set for Skydeck', { reason: 'agent_unavailable' });
     return { method: 'agent', socket: sshAuthSock };

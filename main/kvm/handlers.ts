@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { ApiError } from '@shared/errors';
+import { ApiError, fieldError } from '@shared/errors';
 import type { kvm as kvmContract } from '@shared/contract/kvm';
 import type { HostFacts } from '@shared/agent/protocol';
 import type { DomainHandlers } from '../api/handlers';
@@ -11,7 +11,7 @@ import { parseCidr } from '../inventory/ip';
 import { probeHostKey } from '../hosts/ssh/session';
 import type { SshEndpoint } from '../hosts/types';
 import type { KvmService, JumpRecord } from './service';
-import { authSecretId, fieldError, jumpSecretId, loadAuth, resolveAuth, storeAuth, type StoredAuth } from './credentials';
+import { authSecretId, jumpSecretId, resolveAuth, storeAuth, toSshAuth } from './credentials';
 import { bindReservation, releaseReservation, schedule } from '../scheduler';
 import { randomMac } from './domain-xml';
 import { createSecretId, type CreateParams, type GuestOp } from './guest-tasks';
@@ -47,22 +47,6 @@ function isUniqueViolation(e: unknown, index?: string): boolean {
   return String(err.code).startsWith('SQLITE_CONSTRAINT') && /UNIQUE/.test(err.message ?? '') && (!index || (err.message ?? '').includes(index));
 }
 
-/** The stored auth of the jump host, resolved to what ssh2 gets. */
-async function jumpEndpoint(kvm: KvmService, j: { address: string; port: number; username: string; hostKeyFingerprint: string }, auth: StoredAuth): Promise<SshEndpoint> {
-  return {
-    address: j.address,
-    port: j.port,
-    username: j.username,
-    hostKeyFingerprint: j.hostKeyFingerprint,
-    auth: auth.method === 'agent' ? await loadAuthAgent(kvm) : auth,
-  };
-}
-
-async function loadAuthAgent(kvm: KvmService): Promise<SshEndpoint['auth']> {
-  if (!kvm.o.sshAuthSock) throw new ApiError('unreachable', 'ssh-agent authentication needs SSH_AUTH_SOCK, which is not set for Skydeck', { reason: 'agent_unavailable' });
-  return { method: 'agent', socket: kvm.o.sshAuthSock };
-}
-
 export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
   const { db, kvm, engine } = d;
 
@@ -93,7 +77,7 @@ export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
   return {
     async 'hosts.probeKey'({ address, port, hostId, jumpHost }) {
       let jump: SshEndpoint | undefined;
-      if (jumpHost) jump = await jumpEndpoint(kvm, jumpHost, resolveAuth(jumpHost.auth, 'jumpHost.auth'));
+      if (jumpHost) jump = { address: jumpHost.address, port: jumpHost.port, username: jumpHost.username, hostKeyFingerprint: jumpHost.hostKeyFingerprint, auth: toSshAuth(resolveAuth(jumpHost.auth, 'jumpHost.auth'), kvm.o.sshAuthSock) };
       else if (hostId) jump = (await kvm.target(hostId)).jump; // a host behind a bastion: through its stored jump host
       const key = await probeHostKey({ address, port, ...(jump ? { jump } : {}) });
       const known = hostId
@@ -274,7 +258,8 @@ export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
           hostId = placed.placements[0]!.hostId;
           const h = db.prepare('SELECT name, zone_id FROM hosts WHERE id = ?').get(hostId) as { name: string; zone_id: string | null };
           hostName = h.name;
-          const facts = kvm.row(hostId).facts_json ? (JSON.parse(kvm.row(hostId).facts_json!) as HostFacts) : null;
+          const factsJson = kvm.row(hostId).facts_json;
+          const facts = factsJson ? (JSON.parse(factsJson) as HostFacts) : null;
           if (i.nic) {
             let type: 'bridge' | 'network';
             let src: string;
@@ -426,5 +411,3 @@ export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
   };
 }
 
-// Re-exported for tests that need a jump endpoint from stored auth.
-export { loadAuth };

@@ -5,6 +5,7 @@ import { startSshHosts, type SshHost, type SshHosts } from '../../scripts/peers/
 import { DB_FILE } from '../db/open';
 import pkg from '../../package.json' with { type: 'json' };
 import { testServer } from '../test/helpers';
+import { kvmApi, until } from './testing';
 
 /**
  * KVM hosts end to end on the control plane, against real peers: sshd hosts in network namespaces (each with its own
@@ -15,6 +16,7 @@ import { testServer } from '../test/helpers';
 const pkgVersion = pkg.version;
 let peers: SshHosts;
 let t: Awaited<ReturnType<typeof testServer>>;
+const { ok, task, guestsOn } = kvmApi(() => t);
 let A: SshHost;
 let B: SshHost;
 let C: SshHost;
@@ -33,29 +35,7 @@ afterAll(async () => {
   await peers?.stop();
 }, 60_000);
 
-const ok = async (command: string, body: unknown) => {
-  const r = await t.call(command, body);
-  if (r.status !== 200) throw new Error(`${command} → ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-};
-const task = (id: string, ms = 90_000) => t.core.engine.waitFor(id, ms);
 const host = (id: string) => ok('hosts.get', { id });
-const guestsOn = async (hostId: string) => (await ok('guests.list', { filter: [`host_id:${hostId}`], limit: 100 })).items as Record<string, any>[];
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function addHost(h: SshHost, auth: Record<string, unknown>, o: { username?: string; name?: string; jumpHost?: unknown } = {}) {
   const key = await ok('hosts.probeKey', { address: h.address, port: h.port, ...(o.jumpHost ? { jumpHost: o.jumpHost } : {}) });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshHosts, type PeerLibvirtd, type SshHost, type SshHosts } from '../../scripts/peers/ssh-hosts.mjs';
 import { buildTinyGuest, type TinyGuest } from '../../scripts/peers/guest-image.mjs';
 import { testServer } from '../test/helpers';
+import { kvmApi, until } from './testing';
 
 /**
  * KVM guests end to end against a real libvirtd (qemu:///system, QEMU under TCG) in an sshd peer host: Skydeck adds
@@ -23,6 +24,7 @@ let H: SshHost;
 let lv: PeerLibvirtd;
 let guest: TinyGuest;
 let t: Awaited<ReturnType<typeof testServer>>;
+const { ok, task, guestsOn } = kvmApi(() => t);
 let hostId = '';
 let guestId = '';
 const NAME = 'tiny-1';
@@ -42,34 +44,12 @@ afterAll(async () => {
   await peers?.stop();
 }, 60_000);
 
-const ok = async (command: string, body: unknown) => {
-  const r = await t.call(command, body);
-  if (r.status !== 200) throw new Error(`${command} → ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-};
-const task = (id: string, ms = 90_000) => t.core.engine.waitFor(id, ms);
 const succeeded = async (id: string, what: string, ms = 90_000) => {
   const done = await task(id, ms);
   expect(done.status, `${what}: ${JSON.stringify(done.error)}`).toBe('succeeded');
   return done;
 };
-const guestsOn = async (id: string) => (await ok('guests.list', { filter: [`host_id:${id}`], limit: 100 })).items as Record<string, any>[];
 const virsh = (args: string) => H.exec(`virsh -q -c qemu:///system ${args}`);
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms = 30_000, everyMs = 200): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 const statusOf = async (id: string) => (await ok('guests.get', { id })).status as string;
 const domState = async (name: string) => (await virsh(`domstate ${name}`)).stdout.trim();

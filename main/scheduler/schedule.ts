@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { ApiError, type FieldIssue } from '@shared/errors';
+import { ApiError, fieldError as invalidField, type FieldIssue } from '@shared/errors';
 import { schedRequestSchema, type Forecast, type Placement, type SchedFilter, type SchedRequest, type SchedRequestInput, type SchedStrategy } from '@shared/contract/scheduler';
 import { run, type RunResult } from './core';
 import { loadSnapshot } from './snapshot';
@@ -44,10 +44,8 @@ export interface ScheduleResult {
 }
 
 const ERROR_HOSTS = 200;
-
-function fieldError(path: string, message: string, code = 'custom'): ApiError {
-  return new ApiError('validation', `${path}: ${message}`, { issues: [{ path, message, code }] });
-}
+/** The scheduler's own field errors carry code `custom` (its zod issues carry zod's codes). */
+const fieldError = (path: string, message: string, code = 'custom') => invalidField(path, message, code);
 
 /** Parses (and defaults) a request; a bad one is a validation error naming each field. */
 export function parseRequest(input: SchedRequestInput | SchedRequest): SchedRequest {

@@ -39,6 +39,7 @@ function fakeCore(): Core & { close: ReturnType<typeof vi.fn> } {
     events: new EventBus(),
     dataDir,
     logger: createLogger({ sink: () => {} }),
+    consoles: { handleUpgrade: vi.fn(), setOrigin: vi.fn() },
     close: vi.fn(async () => {}),
   };
 }
@@ -145,6 +146,8 @@ describe('startDesktop', () => {
     fake.app.emit('before-quit', first);
     expect(first.defaultPrevented).toBe(true);
     expect(core.close).toHaveBeenCalledTimes(1);
+    // Consoles were served on a loopback listener, announced to the core.
+    expect(core.consoles.setOrigin).toHaveBeenCalledWith(expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+$/));
     fake.app.emit('before-quit', fakeEvent()); // a second quit request while closing does not close twice
     expect(core.close).toHaveBeenCalledTimes(1);
     expect(fake.app.quit).not.toHaveBeenCalled();

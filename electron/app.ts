@@ -11,6 +11,7 @@ import { APP_INDEX_URL, APP_ORIGIN, installAppProtocol, registerAppScheme } from
 import { cspFor, guardWebContents, installSessionSecurity, isHttpUrl, makeTrustedUrlCheck } from './security';
 import { mainWindowOptions } from './window';
 import { WINDOW_STATE_FILE, loadWindowState, trackWindowState } from './window-state';
+import { startConsoleListener } from '../main/consoles/listener';
 
 export interface DesktopDeps {
   openCore: (options: CoreOptions) => Promise<Core>;
@@ -109,6 +110,12 @@ export async function startDesktop(d: DesktopDeps): Promise<DesktopApp | null> {
     return null;
   }
 
+  // Consoles (noVNC, xterm.js) need a WebSocket: a loopback listener that takes only console tickets from our pages.
+  const consoleListener = await startConsoleListener(core.consoles, { allowedOrigins: devUrl ? [APP_ORIGIN, new URL(devUrl).origin] : [APP_ORIGIN] }).catch((e: unknown) => {
+    log.error('the console listener could not start: consoles are unavailable', { error: e });
+    return null;
+  });
+
   installSessionSecurity(session.defaultSession, { isTrustedUrl, csp: cspFor(devUrl) });
   installAppProtocol(d.rendererDir);
   const unregisterIpc = registerIpc({ core, actor: platform.localActor, isTrustedUrl, logger });
@@ -164,6 +171,7 @@ export async function startDesktop(d: DesktopDeps): Promise<DesktopApp | null> {
     void (async () => {
       try {
         await core.close();
+        await consoleListener?.close();
       } catch (e) {
         log.error('closing the core failed', { error: e });
       }

@@ -1,6 +1,15 @@
 import type { EventBus } from './events/bus';
 import type { PlatformPort } from './platform/port';
 import type { Logger } from './log/logger';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+export interface ConsoleGateway {
+  /** Takes an upgrade request for a path under /api/v1/consoles/ (Host and Origin already checked). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Where consoles are served when that is not the UI's origin (desktop: ws://127.0.0.1:PORT); null: the UI's origin. */
+  setOrigin(base: string | null): void;
+}
 
 /** Who is calling, for the audit log and for permissions. */
 export interface CallContext {
@@ -30,6 +39,8 @@ export interface Core {
   readonly events: EventBus;
   readonly dataDir: string;
   readonly logger: Logger;
+  /** Console WebSockets (one-time tickets from consoles.open): the headless server and the desktop listener hand them upgrades. */
+  readonly consoles: ConsoleGateway;
   /** Stops the task engine (running tasks are left to resume at the next start) and closes the database. */
   close(): Promise<void>;
 }

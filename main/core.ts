@@ -31,6 +31,8 @@ import { schedulerHandlers } from './scheduler/handlers';
 import { DriverRegistry, type ComputeDriver } from './drivers/types';
 import { guestActionTask } from './guests/action-task';
 import { bulkTask, guestEditTask } from './guests/bulk-task';
+import { ConsoleService } from './consoles/service';
+import { consoleHandlers } from './consoles/handlers';
 import type { Core, CoreOptions } from './core-types';
 
 export type { Core, CoreOptions, CallContext } from './core-types';
@@ -41,7 +43,7 @@ const DAY = 86_400_000;
  * The composition root of the control plane: every service is built here, once, from the data directory and the
  * platform port. The Electron entry and the headless server both call it; nothing else constructs services.
  */
-export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): Promise<Core & { vault: Vault; engine: TaskEngine; db: import('better-sqlite3').Database; drivers: DriverRegistry; kvm: KvmService }> {
+export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): Promise<Core & { vault: Vault; engine: TaskEngine; db: import('better-sqlite3').Database; drivers: DriverRegistry; kvm: KvmService; consoles: ConsoleService }> {
   const logger = o.logger ?? createLogger();
   const log = logger.scope('core');
   const opened = openDatabase(o.dataDir, o.version);
@@ -96,6 +98,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     engine.submit('hosts.bootstrap', { hostId, mode: 'upgrade' }, { createdBy: 'system', target: { kind: 'host', id: hostId }, concurrencyKey: `host:${hostId}` });
   };
 
+  const consoles = new ConsoleService({ db, kvm, vault, logger, sshAuthSock: o.sshAuthSock !== undefined ? o.sshAuthSock : (process.env.SSH_AUTH_SOCK ?? null) });
   const handlers: Handlers = {
     ...systemHandlers({ db, engine, platform: o.platform, dataDir: o.dataDir, version: o.version, schemaVersion: opened.schemaVersion, startedAt: new Date() }),
     ...settingsHandlers(settings, bus),
@@ -106,6 +109,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     ...viewHandlers({ db, drivers }),
     ...kvmHandlers({ db, kvm, engine, repo: inventory, mutations, schedulerStrategy: () => settings.get().schedulerStrategy }),
     ...schedulerHandlers({ db, strategy: () => settings.get().schedulerStrategy }),
+    ...consoleHandlers(consoles),
   };
   const dispatch = createDispatcher(handlers, audit, logger, (id) => bus.emit({ type: 'resource.changed', kind: 'audit', id: String(id), action: 'created' }));
 
@@ -135,10 +139,12 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     db,
     drivers,
     kvm,
+    consoles,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(pruneTimer);
+      consoles.closeAll();
       await engine.stop();
       await kvm.close();
       opened.close();

@@ -48,6 +48,8 @@ export function validatePrivateKey(text: string, passphrase: string | undefined,
 
 export const authSecretId = (hostId: string) => `host:${hostId}:auth`;
 export const jumpSecretId = (hostId: string) => `host:${hostId}:jump`;
+/** A guest's VNC password, kept for the console proxy (main/consoles), which answers VNC authentication with it. */
+export const vncSecretId = (guestId: string) => `guest:${guestId}:vnc`;
 
 export async function storeAuth(vault: Vault, id: string, auth: StoredAuth): Promise<void> {
   await vault.put(id, 'ssh', JSON.stringify(auth));

@@ -4,6 +4,7 @@ import type { GuestAction } from '@shared/contract/inventory/commands';
 import type { ComputeDriver, GuestRef } from '../drivers/types';
 import type { KvmService } from './service';
 import { adoptDomain, guestStatusOf } from './adopt';
+import { vncSecretId } from './credentials';
 
 /** The uuid part of a KVM guest's external id (`<hostId>/<uuid>`). */
 export function domainUuid(g: { externalId: string | null; name: string }): string {
@@ -28,6 +29,8 @@ export class KvmDriver implements ComputeDriver {
   async guestAction(g: GuestRef, action: GuestAction, signal: AbortSignal): Promise<void> {
     if (!g.hostId) throw new ApiError('conflict', `guest ${g.name} has no host`);
     const hostId = g.hostId;
+    // The console's stored VNC password goes with the guest.
+    if (action === 'delete') this.kvm.o.vault.delete(vncSecretId(g.id));
     // A guest whose creation failed before libvirt defined it has nothing on the host to delete.
     if (action === 'delete' && !g.externalId) return;
     const ref = { uuid: domainUuid(g) };

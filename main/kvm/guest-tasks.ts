@@ -4,6 +4,7 @@ import type { AgentMethod, AgentParams, DomainInfo, HostFacts } from '@shared/ag
 import type { TaskType } from '../tasks/types';
 import type { KvmService } from './service';
 import { adoptDomain, guestExternalId } from './adopt';
+import { vncSecretId } from './credentials';
 import { domainXml, nextTarget, type DomainDiskSpec } from './domain-xml';
 
 /**
@@ -185,6 +186,9 @@ export function guestCreateTask(kvm: KvmService): TaskType<CreateParams> {
       async onSync({ params: p, signal }) {
         const d = await kvm.call(p.hostId, 'domains.get', { uuid: p.uuid! }, { signal });
         adoptDomain(db, p.hostId, d);
+        // The VNC password stays in the vault for the console proxy, which answers VNC authentication with it.
+        const { vncPassword } = await secrets(p.guestId);
+        if (vncPassword) await kvm.o.vault.put(vncSecretId(p.guestId), 'guest-vnc', vncPassword);
         kvm.o.vault.delete(createSecretId(p.guestId));
         kvm.o.mutations.changed('guests', p.guestId, 'updated');
         return { done: { guestId: p.guestId, uuid: d.uuid, state: d.state, vncPort: d.graphics[0]?.port ?? null }, message: `${p.name} is ${d.state}` };

@@ -50,6 +50,17 @@ const SECURITY_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
 };
 
+/** Console WebSockets: /api/v1/consoles/<one-time ticket>. */
+const CONSOLE_PATH = '/api/v1/consoles/';
+
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === '::1' || host === 'localhost' || host.startsWith('127.');
 }
@@ -276,10 +287,13 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningServ
     const reject = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (url.pathname !== '/api/v1/events') return reject(404, 'Not Found');
+    const isConsole = url.pathname.startsWith(CONSOLE_PATH);
+    if (url.pathname !== '/api/v1/events' && !isConsole) return reject(404, 'Not Found');
     if (!hostOk(req)) return reject(403, 'Forbidden');
     const origin = req.headers.origin;
-    if (origin && new URL(origin).host !== req.headers.host) return reject(403, 'Forbidden');
+    if (origin && !sameOrigin(origin, req.headers.host)) return reject(403, 'Forbidden');
+    // A console's one-time ticket (from the authenticated consoles.open) is its credential.
+    if (isConsole) return o.core.consoles.handleUpgrade(req, socket, head);
     if (!tokenOk(url.searchParams.get('token') ?? bearer(req))) return reject(401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);

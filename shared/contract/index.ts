@@ -9,6 +9,7 @@ import { inventory, inventoryExport } from './inventory/commands';
 import { views } from './views';
 import { kvm } from './kvm';
 import { scheduler } from './scheduler';
+import { consoles } from './consoles';
 
 /**
  * The registry of every command, `domain.verb` → definition. Adding a command here without a handler in main/ is a
@@ -25,6 +26,7 @@ export const commands = {
   ...views,
   ...kvm,
   ...scheduler,
+  ...consoles,
 } satisfies Record<string, CommandDef>;
 
 export type Commands = typeof commands;
@@ -58,3 +60,4 @@ export * from './inventory/status';
 export * from './views';
 export * from './kvm';
 export * from './scheduler';
+export * from './consoles';

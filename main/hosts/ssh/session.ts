@@ -63,6 +63,11 @@ export interface SshConnectOptionsEx extends SshConnectOptions {
   logger?: Logger;
   /** Cipher preference (default SSH_CIPHERS). */
   ciphers?: readonly string[];
+  /**
+   * An already open stream to the target (e.g. a TCP forward on another host's session: a guest reached through its
+   * host). Used instead of a TCP connection; not with `jump`.
+   */
+  sock?: Duplex;
 }
 
 export interface ExecOptionsEx extends ExecOptions {
@@ -314,7 +319,7 @@ export async function connectSsh(target: SshTarget, opts: SshConnectOptionsEx = 
   if (target.jump) await checkAuth(target.jump, 'jump host ');
   await checkAuth(target);
   let jump: Connected | undefined;
-  let sock: ClientChannel | undefined;
+  let sock: Duplex | undefined = opts.sock;
   if (target.jump) {
     jump = await connectClient(target.jump, undefined, opts, 'jump host ');
     try {
@@ -351,7 +356,7 @@ export async function probeHostKey(
   opts: SshConnectOptionsEx = {},
 ): Promise<HostKeyInfo> {
   let jump: Connected | undefined;
-  let sock: ClientChannel | undefined;
+  let sock: Duplex | undefined = opts.sock;
   if (e.jump) {
     await checkAuth(e.jump, 'jump host ');
     jump = await connectClient(e.jump, undefined, opts, 'jump host ');

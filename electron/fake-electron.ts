@@ -29,7 +29,7 @@ export class FakeWebContents extends EventEmitter {
   url = '';
   destroyed = false;
   sent: Array<[string, unknown]> = [];
-  windowOpenHandler: ((d: { url: string }) => { action: 'allow' | 'deny' }) | null = null;
+  windowOpenHandler: ((d: { url: string }) => { action: 'allow' | 'deny'; overrideBrowserWindowOptions?: unknown }) | null = null;
   printToPDF = vi.fn(async (_options: unknown) => Buffer.from('%PDF-1.7 fake'));
   send(channel: string, payload: unknown): void {
     this.sent.push([channel, payload]);
@@ -40,7 +40,7 @@ export class FakeWebContents extends EventEmitter {
   getURL(): string {
     return this.url;
   }
-  setWindowOpenHandler(h: (d: { url: string }) => { action: 'allow' | 'deny' }): void {
+  setWindowOpenHandler(h: (d: { url: string }) => { action: 'allow' | 'deny'; overrideBrowserWindowOptions?: unknown }): void {
     this.windowOpenHandler = h;
   }
 }

@@ -79,11 +79,12 @@ describe('session security', () => {
       ses.permissionRequestHandler!(wc, permission, (g: boolean) => (granted = g), {});
       return granted;
     };
-    expect(ask(app, 'clipboard-sanitized-write')).toBe(true);
-    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'hid', 'usb', 'serial', 'fullscreen']) {
+    // Consoles: copy, paste on a shortcut, full screen.
+    for (const p of ['clipboard-sanitized-write', 'clipboard-read', 'fullscreen']) expect(ask(app, p)).toBe(true);
+    for (const p of ['media', 'geolocation', 'notifications', 'openExternal', 'hid', 'usb', 'serial']) {
       expect(ask(app, p)).toBe(false);
     }
-    expect(ask(foreign, 'clipboard-sanitized-write')).toBe(false);
+    for (const p of ['clipboard-sanitized-write', 'clipboard-read', 'fullscreen']) expect(ask(foreign, p)).toBe(false);
     expect(ses.permissionCheckHandler!(app, 'clipboard-sanitized-write', 'app://skydeck', {})).toBe(true);
     expect(ses.permissionCheckHandler!(app, 'media', 'app://skydeck', {})).toBe(false);
     expect(ses.permissionCheckHandler!(null, 'clipboard-sanitized-write', '', {})).toBe(false);
@@ -131,13 +132,17 @@ describe('web contents guard', () => {
     expect(r.defaultPrevented).toBe(true);
   });
 
-  it('denies window.open, handing http(s) links to the browser', () => {
+  it('denies window.open but for console windows of our own pages, handing http(s) links to the browser', () => {
     const { wc, openExternal } = guarded();
     expect(wc.windowOpenHandler!({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
     expect(openExternal).toHaveBeenCalledWith('https://example.com/');
     expect(wc.windowOpenHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
     expect(wc.windowOpenHandler!({ url: 'app://skydeck/index.html' })).toEqual({ action: 'deny' });
-    expect(openExternal).toHaveBeenCalledTimes(1);
+    // …except a console in its own window, from our own pages only.
+    expect(wc.windowOpenHandler!({ url: 'app://skydeck/console?kind=vnc&guestId=g1' })).toMatchObject({ action: 'allow' });
+    expect(wc.windowOpenHandler!({ url: 'https://evil.example/console' })).toEqual({ action: 'deny' });
+    expect(openExternal).toHaveBeenCalledTimes(2);
+    expect(openExternal).toHaveBeenLastCalledWith('https://evil.example/console');
   });
 
   it('refuses <webview>', () => {

@@ -44,7 +44,18 @@ export function isHttpUrl(url: string): boolean {
 }
 
 /** The only permission the UI may have: writing sanitized text to the clipboard ("copy" buttons). */
-export const ALLOWED_PERMISSIONS: readonly string[] = ['clipboard-sanitized-write'];
+/** Writing the clipboard (copy from a terminal), reading it on a paste shortcut, and full screen for consoles. */
+export const ALLOWED_PERMISSIONS: readonly string[] = ['clipboard-sanitized-write', 'clipboard-read', 'fullscreen'];
+
+/** The one kind of window the UI may open: a console in a window of its own (the route /console of our own pages). */
+export function isConsoleWindowUrl(url: string, isTrustedUrl: (u: string) => boolean): boolean {
+  if (!isTrustedUrl(url)) return false;
+  try {
+    return new URL(url).pathname === '/console';
+  } catch {
+    return false;
+  }
+}
 
 export interface SessionSecurityOptions {
   isTrustedUrl: (url: string | null | undefined) => boolean;
@@ -82,7 +93,7 @@ export interface ContentsGuardOptions {
 
 /**
  * Applied to every webContents the app creates (app.on('web-contents-created')): no navigation away from the app
- * (http(s) links go to the browser instead), no new windows, no <webview>.
+ * (http(s) links go to the browser instead), no new windows but console windows of our own pages, no <webview>.
  */
 export function guardWebContents(contents: WebContents, opts: ContentsGuardOptions): void {
   const onNavigate = (event: { preventDefault(): void; url?: string }, legacyUrl?: string) => {
@@ -99,6 +110,8 @@ export function guardWebContents(contents: WebContents, opts: ContentsGuardOptio
     if (!opts.isTrustedUrl(event.url)) event.preventDefault();
   });
   contents.setWindowOpenHandler(({ url }) => {
+    // A console in its own window: our page, with the opener's (sandboxed, isolated) web preferences.
+    if (isConsoleWindowUrl(url, opts.isTrustedUrl)) return { action: 'allow', overrideBrowserWindowOptions: { width: 1100, height: 800, autoHideMenuBar: true } };
     if (isHttpUrl(url)) opts.openExternal(url);
     return { action: 'deny' };
   });

@@ -194,4 +194,16 @@ describe('consoles through the host SSH connection', () => {
     const serial = await t.call('consoles.open', { kind: 'serial', guestId });
     expect(serial.body.details.reason).toBe('not_running');
   }, 60_000);
+
+  it('answers an honest error when the host cannot be reached, instead of a socket that never connects', async () => {
+    await H.killSshd();
+    try {
+      const r = await t.call('consoles.open', { kind: 'host-ssh', hostId });
+      expect(r.status).toBe(502);
+      expect(r.body.code).toBe('unreachable');
+      expect(r.body.message).toMatch(new RegExp(`${H.address.replace(/\./g, '\\.')}|${H.name}`));
+    } finally {
+      await H.startSshd();
+    }
+  }, 60_000);
 });

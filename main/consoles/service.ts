@@ -115,9 +115,11 @@ export class ConsoleService {
         break;
       case 'serial':
         made = this.prepareSerial(input.guestId, input.size);
+        await this.hostSession(this.guest(input.guestId).host_id);
         break;
       case 'host-ssh':
         made = this.prepareHostShell(input.hostId, input.size);
+        await this.hostSession(input.hostId);
         break;
       case 'guest-ssh':
         made = await this.prepareGuestSsh(input);
@@ -160,6 +162,19 @@ export class ConsoleService {
     };
   }
 
+  /** The host's SSH session, up now or failing with why (host offline, credentials refused) within 15 s. */
+  private async hostSession(hostId: string): Promise<import('../hosts/types').SshSession> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ApiError('unreachable', `host ${this.hostName(hostId)} did not answer over SSH within 15 s`, { reason: 'timeout' })), 15_000);
+    });
+    try {
+      return await Promise.race([this.o.kvm.link(hostId).session(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private guest(id: string): GuestRow & { host_id: string } {
     const g = this.o.db.prepare('SELECT id, name, provider, status, host_id, external_id, ips, stale FROM guests WHERE id = ?').get(id) as GuestRow | undefined;
     if (!g) throw new ApiError('not_found', `no guest ${id}`, { id });
@@ -200,7 +215,7 @@ export class ConsoleService {
       connector: {
         protocol: 'rfb' as const,
         connect: async () => {
-          const session = await this.o.kvm.link(hostId).session();
+          const session = await this.hostSession(hostId);
           return { remote: await session.forwardTcp(address, port), proxyPassword: stored };
         },
       },
@@ -220,7 +235,7 @@ export class ConsoleService {
       connector: {
         protocol: 'terminal' as const,
         connect: async () => {
-          const session = await this.o.kvm.link(hostId).session();
+          const session = await this.hostSession(hostId);
           // --force takes the console over from a stale holder (a closed tab whose virsh has not noticed yet).
           return (await session.shell!({ cols: size?.cols ?? 80, rows: size?.rows ?? 24, command: `virsh -c ${shq(uri)} console --force ${shq(uuid)}` })) as unknown as PtyStream;
         },
@@ -237,7 +252,7 @@ export class ConsoleService {
       connector: {
         protocol: 'terminal' as const,
         connect: async () => {
-          const session = await this.o.kvm.link(hostId).session();
+          const session = await this.hostSession(hostId);
           return (await session.shell!({ cols: size?.cols ?? 80, rows: size?.rows ?? 24 })) as unknown as PtyStream;
         },
       },
@@ -260,7 +275,7 @@ export class ConsoleService {
       // A changed key is never accepted from this dialog: the record has to be removed knowingly (the host's page).
       throw new ApiError('conflict', `the SSH host key of ${address} changed: expected ${known.fingerprint}, the admin accepted ${i.acceptFingerprint}`, { reason: 'host_key_changed', fingerprint: i.acceptFingerprint, expected: known.fingerprint });
     }
-    const hostSession = await this.o.kvm.link(g.host_id).session();
+    const hostSession = await this.hostSession(g.host_id);
     const sock = await hostSession.forwardTcp(address, i.port).catch((e: unknown) => {
       if (ApiError.is(e)) throw new ApiError(e.code, `${e.message} (from host ${this.hostName(g.host_id)})`, e.details);
       throw e;

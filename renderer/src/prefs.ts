@@ -35,3 +35,43 @@ export function writeCachedPrefs(prefs: CachedPrefs): void {
     /* private mode: nothing cached, the settings still apply */
   }
 }
+
+/** How the consoles look on this computer (not a server setting: a font size suits one screen, not every one). */
+const CONSOLE_KEY = 'skydeck.consoles';
+export const TERMINAL_FONT_SIZES = { min: 8, max: 32, default: 14 } as const;
+export const VNC_SCALINGS = ['fit', 'remote', 'none'] as const;
+export type VncScaling = (typeof VNC_SCALINGS)[number];
+
+export interface ConsolePrefs {
+  terminalFontSize: number;
+  /** Copy a terminal selection to the clipboard as soon as it is made. */
+  copyOnSelect: boolean;
+  vncScaling: VncScaling;
+}
+
+export function readConsolePrefs(): ConsolePrefs {
+  const fallback: ConsolePrefs = { terminalFontSize: TERMINAL_FONT_SIZES.default, copyOnSelect: true, vncScaling: 'fit' };
+  try {
+    const raw = localStorage.getItem(CONSOLE_KEY);
+    if (!raw) return fallback;
+    const v = JSON.parse(raw) as Partial<ConsolePrefs>;
+    const size = Number(v.terminalFontSize);
+    return {
+      terminalFontSize: Number.isInteger(size) && size >= TERMINAL_FONT_SIZES.min && size <= TERMINAL_FONT_SIZES.max ? size : fallback.terminalFontSize,
+      copyOnSelect: typeof v.copyOnSelect === 'boolean' ? v.copyOnSelect : fallback.copyOnSelect,
+      vncScaling: (VNC_SCALINGS as readonly string[]).includes(v.vncScaling ?? '') ? (v.vncScaling as VncScaling) : fallback.vncScaling,
+    };
+  } catch {
+    return fallback;
+  }
+}
+
+export function writeConsolePrefs(patch: Partial<ConsolePrefs>): ConsolePrefs {
+  const next = { ...readConsolePrefs(), ...patch };
+  try {
+    localStorage.setItem(CONSOLE_KEY, JSON.stringify(next));
+  } catch {
+    /* private mode: not remembered */
+  }
+  return next;
+}

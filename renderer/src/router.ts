@@ -24,6 +24,8 @@ const built: Record<string, RouteRecordRaw> = {
   // Inventory areas; tabs and filters travel in the query (`/networks?tab=zones`, `/guests?filter=host_id:h-1`).
   hosts: { path: '/hosts', name: 'hosts', component: HostsView, meta: { area: 'hosts' } },
   guests: { path: '/guests', name: 'guests', component: GuestsView, meta: { area: 'guests' } },
+  // Open consoles as tabs (kept alive across pages by the shell; noVNC and xterm.js load with the page); a tab moved to its own window is `/console?…` below.
+  consoles: { path: '/consoles', name: 'consoles', component: () => import('./views/ConsolesView.vue'), meta: { area: 'consoles' } },
   networks: { path: '/networks', name: 'networks', component: NetworksView, meta: { area: 'networks' } },
   storage: { path: '/storage', name: 'storage', component: StorageView, meta: { area: 'storage' } },
   images: { path: '/images', name: 'images', component: ImagesView, meta: { area: 'images' } },
@@ -43,6 +45,8 @@ export const routes: RouteRecordRaw[] = [
         meta: { area: area.id },
       },
   ),
+  // One console in a window of its own, without the app's navigation (meta.bare): /console?kind=vnc&guestId=…
+  { path: '/console', name: 'console', component: () => import('./views/ConsoleWindowView.vue'), meta: { bare: true } },
   { path: '/tasks/:id', redirect: (to) => ({ path: '/tasks', query: { ...to.query, id: String(to.params.id) } }) },
   { path: '/audit/:id', redirect: (to) => ({ path: '/audit', query: { ...to.query, id: String(to.params.id) } }) },
   { path: '/index.html', redirect: '/dashboard' },

@@ -13,6 +13,7 @@ import {
   Notebook,
   Odometer,
   PieChart,
+  Platform,
   Setting,
   Suitcase,
 } from '@element-plus/icons-vue';
@@ -32,6 +33,7 @@ export const areaIcons: Record<string, Component> = {
   Notebook,
   Odometer,
   PieChart,
+  Platform,
   Setting,
   Suitcase,
 };

@@ -16,6 +16,7 @@ describe('areas', () => {
       '/dashboard',
       '/hosts',
       '/guests',
+      '/consoles',
       '/networks',
       '/storage',
       '/images',

@@ -121,7 +121,19 @@ export interface PtyStream extends Duplex {
  * Joins a `skydeck.terminal.v1` WebSocket to a PTY: output as binary frames, paced by the browser's acks (at most
  * `window` bytes unacknowledged); input as binary frames; resize and ack as JSON text frames.
  */
-export function bridgeTerminal(ws: WebSocket, pty: PtyStream, o: BridgeOptions & { title: string; window?: number }): { close(code: number, reason: string): void } {
+export function bridgeTerminal(
+  ws: WebSocket,
+  pty: PtyStream,
+  o: BridgeOptions & {
+    title: string;
+    window?: number;
+    /**
+     * Hold the browser's input until the remote side shows this (e.g. `virsh console`'s "Escape character" line: keys
+     * typed before it attaches are lost), or until timeoutMs.
+     */
+    inputGate?: { until: RegExp; timeoutMs: number };
+  },
+): { close(code: number, reason: string): void } {
   const stats = o.stats ?? { bytesIn: 0, bytesOut: 0 };
   const window = o.window ?? TERMINAL_WINDOW_BYTES;
   const end = lifecycle(ws, pty, o);
@@ -173,7 +185,34 @@ export function bridgeTerminal(ws: WebSocket, pty: PtyStream, o: BridgeOptions &
       }
     }
   });
-  inbound(ws, pty, stats, (b) => pty.write(b));
+  let held: Buffer[] | null = null;
+  if (o.inputGate) {
+    const gate = o.inputGate;
+    held = [];
+    let seen = '';
+    const open = () => {
+      if (!held) return;
+      const queued = held;
+      held = null;
+      clearTimeout(timer);
+      pty.off('data', watch);
+      for (const b of queued) pty.write(b);
+    };
+    const watch = (chunk: Buffer) => {
+      seen = (seen + chunk.toString('latin1')).slice(-4096);
+      if (gate.until.test(seen)) open();
+    };
+    const timer = setTimeout(open, gate.timeoutMs);
+    timer.unref();
+    pty.on('data', watch);
+  }
+  inbound(ws, pty, stats, (b) => {
+    if (held) {
+      held.push(b);
+      return true;
+    }
+    return pty.write(b);
+  });
   sendJson({ t: 'ready', title: o.title, window });
   return { close: end };
 }

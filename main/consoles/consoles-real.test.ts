@@ -190,7 +190,7 @@ describe('consoles through the host SSH connection', () => {
     const r = await t.call('consoles.open', { kind: 'vnc', guestId });
     expect(r.status).toBe(409);
     expect(r.body).toMatchObject({ code: 'conflict', details: { reason: 'not_running', status: 'ready' } });
-    expect(r.body.message).toMatch(/console-1 is ready/);
+    expect(r.body.message).toMatch(/console-1 is not running \(status ready\)/);
     const serial = await t.call('consoles.open', { kind: 'serial', guestId });
     expect(serial.body.details.reason).toBe('not_running');
   }, 60_000);

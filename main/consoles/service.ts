@@ -188,7 +188,7 @@ export class ConsoleService {
 
   private requireLive(g: GuestRow, what: string): void {
     if (!LIVE_STATUSES.has(g.status)) {
-      throw new ApiError('conflict', `guest ${g.name} is ${g.status}: its ${what} exists only while it runs; start it first`, { reason: 'not_running', status: g.status });
+      throw new ApiError('conflict', `guest ${g.name} is not running (status ${g.status}): its ${what} exists only while it runs; start it first`, { reason: 'not_running', status: g.status });
     }
   }
 

@@ -64,6 +64,10 @@ export function isRetryableError(e: unknown): boolean {
 /** A refused consoles.open (or anything thrown) as a problem: the error code's meaning and the server's message. */
 export function errorProblem(e: unknown): ConsoleProblem {
   const err = toApiError(e);
+  // Reasons the UI can say in the admin's language (the server's message is English).
+  const reason = (err.details as { reason?: unknown } | undefined)?.reason;
+  if (reason === 'not_running') return { key: 'consoles.problem.notRunning', detail: null, errorCode: err.code };
+  if (reason === 'no_vnc') return { key: 'consoles.problem.noVnc', detail: null, errorCode: err.code };
   return { key: `errors.${err.code}`, detail: err.message.trim() || null, errorCode: err.code };
 }
 

@@ -76,6 +76,9 @@ describe('console problems', () => {
     expect(isRetryableError(new ApiError('not_found', 'x'))).toBe(false);
     expect(isRetryableError(new Error('boom'))).toBe(false);
     expect(errorProblem(new ApiError('conflict', 'web-1 is not running'))).toEqual({ key: 'errors.conflict', detail: 'web-1 is not running', errorCode: 'conflict' });
+    // Reasons the UI words itself, in the admin's language.
+    expect(errorProblem(new ApiError('conflict', 'guest web-1 is ready: …', { reason: 'not_running', status: 'ready' }))).toEqual({ key: 'consoles.problem.notRunning', detail: null, errorCode: 'conflict' });
+    expect(errorProblem(new ApiError('not_found', 'no VNC', { reason: 'no_vnc' }))).toMatchObject({ key: 'consoles.problem.noVnc', detail: null });
   });
 
   it('reads as one line', () => {

@@ -1460,6 +1460,8 @@ const en = {
       authFailed: 'The VNC server refused the password',
       passwordNeeded: 'The VNC server needs a password',
       lost: 'The connection was lost',
+      notRunning: 'The guest is not running: start it to use its display or serial console',
+      noVnc: 'The guest has no VNC display: add a VNC graphics device to its definition',
     },
     vnc: {
       scaling: 'Scaling',

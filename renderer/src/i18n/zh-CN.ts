@@ -1459,6 +1459,8 @@ const zhCN: MessageSchema = {
       authFailed: 'VNC 服务器拒绝了密码',
       passwordNeeded: 'VNC 服务器需要密码',
       lost: '连接已中断',
+      notRunning: '虚拟机未运行：启动后才能使用其画面或串口控制台',
+      noVnc: '虚拟机没有 VNC 显示设备：请在其定义中添加 VNC 图形设备',
     },
     vnc: {
       scaling: '缩放',

@@ -1,5 +1,6 @@
 // Screenshots of the consoles against real peers (an sshd host with a real libvirtd running the tiny busybox guest under
 // QEMU/TCG), in light and dark, English and Chinese: node scripts/shots/consoles.mjs [outDir]. Needs root and a build.
+/* global history, dispatchEvent, PopStateEvent */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -207,7 +207,9 @@ export default async function inventoryQuery(rec) {
     ['first page, sort name', '', 'name ASC, rowid ASC', 0],
     ['deep page offset 90,000, sort -memory_mb', '', 'memory_mb DESC, rowid DESC', 90000],
     ['filter status=start_failed', `WHERE status = 'start_failed'`, 'name ASC, rowid ASC', 0],
-    ['filter tag env=prod', `WHERE EXISTS (SELECT 1 FROM tags WHERE tags.kind = 'guest' AND tags.resource_id = guests.id AND tags.key = 'env' AND tags.value = 'prod')`, 'name ASC, rowid ASC', 0],
+    // A tag filter reads the guest tag mirror by rowid (migration 0007); alone, it also gives the count.
+    ['filter tag env=prod', `WHERE +guests.rowid IN (SELECT guest_rowid FROM guest_tag_rowids WHERE key = 'env' AND value = 'prod')`, 'name ASC, rowid ASC', 0, `SELECT count(DISTINCT guest_rowid) AS n FROM guest_tag_rowids WHERE key = 'env' AND value = 'prod'`],
+    ['filter tag env=prod + status=running, offset 20,000', `WHERE +guests.rowid IN (SELECT guest_rowid FROM guest_tag_rowids WHERE key = 'env' AND value = 'prod') AND status = 'running'`, 'name ASC, rowid ASC', 20000],
     ['FTS q=db-staging', `WHERE guests.rowid IN (SELECT rowid FROM guests_fts WHERE guests_fts MATCH '"db-staging"*')`, 'name ASC, rowid ASC', 0],
   ];
   const REP = 30;
@@ -223,8 +225,8 @@ export default async function inventoryQuery(rec) {
   };
   {
     const startMs = cliWall('.output /dev/null\nSELECT 1;\n');
-    for (const [name, where, order, offset] of lists) {
-      const count = `SELECT count(*) AS n FROM guests ${where}`;
+    for (const [name, where, order, offset, countSql] of lists) {
+      const count = countSql ?? `SELECT count(*) AS n FROM guests ${where}`;
       const page = `SELECT * FROM guests WHERE rowid IN (SELECT rowid FROM guests ${where} ORDER BY ${order} LIMIT 100 OFFSET ${offset}) ORDER BY ${order}`;
       const cliMs = (cliWall(`.output /dev/null\n${`${count};\n${page};\n`.repeat(REP)}`) - startMs) / REP;
       const bsMs = median(

@@ -1,6 +1,7 @@
 // task-journal: the persistent task engine's journal (main/tasks/engine.ts), as the app runs it.
 // - Throughput: 2,500 tasks of a 4-stage bench type, submitted, then run by the real TaskEngine (concurrency 16) on a
-//   fresh database: 10,000 stage transitions, each committed (stage history + the task's new stage) → transitions/s.
+//   fresh database: 10,000 stage transitions, each committed (stage history + the task's new stage) before its task
+//   goes on; the transitions that end in one event-loop turn share a commit (group commit) → transitions/s.
 //   Medians of 5 runs after a warm-up.
 // - Crash test: a child process runs 600 tasks of 5 stages; each stage does one side effect, idempotently (it looks
 //   for its own effect row first, and writes it only if missing: a stage run twice without that check would leave two

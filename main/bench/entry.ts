@@ -7,7 +7,7 @@ export { TaskEngine } from '../tasks/engine';
 export type { TaskType } from '../tasks/types';
 export { EventBus } from '../events/bus';
 export { createLogger } from '../log/logger';
-export { upsertPage, markVanished, markUnreachable, markReachable } from '../inventory/sync';
+export { upsertPage, markVanished, markUnreachable, markReachable, SyncSession } from '../inventory/sync';
 export { runList, ftsQuery } from '../db/list-query';
 export { SPECS } from '../inventory/specs';
 export { inventorySummary } from '../inventory/summary';

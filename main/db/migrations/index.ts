@@ -5,6 +5,7 @@ import { m0003 } from './0003_views';
 import { m0004 } from './0004_list_indexes';
 import { m0005 } from './0005_kvm';
 import { m0006 } from './0006_scheduler';
+import { m0007 } from './0007_guest_tag_rowids';
 
 /** Every migration in order. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];

@@ -2,22 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { Locator, Page } from '@playwright/test';
 import { startSshHosts, type SshHost, type SshHosts } from '../scripts/peers/ssh-hosts.mjs';
 import { buildTinyGuest } from '../scripts/peers/guest-image.mjs';
-import { expect, test as shared } from './fixtures';
-import { removeDir, startServer, type ServerHandle } from './server';
+import { expect, testWithOwnServer } from './fixtures';
+import type { ServerHandle } from './server';
 
-/** Its own server: this file adds a real KVM host and guest. */
-const test = shared.extend<object, { server: ServerHandle }>({
-  server: [
-    // eslint-disable-next-line no-empty-pattern
-    async ({}, use) => {
-      const s = await startServer();
-      await use(s);
-      await s.stop();
-      removeDir(s.dataDir);
-    },
-    { scope: 'worker' },
-  ],
-});
+/** Its own server: this file adds real KVM hosts, which other specs sharing a worker must not see. */
+const test = testWithOwnServer;
 
 /**
  * Consoles in Chromium against real parts: an sshd peer host with a real libvirtd running the tiny busybox guest under
@@ -113,16 +102,22 @@ async function typeKeys(page: Page, text: string): Promise<void> {
   }
 }
 
+/** The guest's VNC console from its overview, connected. */
+async function openVnc(page: Page): Promise<Locator> {
+  await go(page, `/guests?open=${guestId}`);
+  await page.getByTestId('guest-console-vnc').click();
+  const vnc = page.getByTestId('vnc-console');
+  await expect(vnc).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+  return vnc;
+}
+
 const virsh = (args: string) => H.exec(`virsh -q -c qemu:///system ${args}`);
 
 test.describe.serial('consoles', () => {
   test("VNC shows the guest's real screen: the canvas equals QEMU's framebuffer (QMP screendump)", async ({ page, shell }) => {
     test.setTimeout(120_000);
     void shell;
-    await go(page, `/guests?open=${guestId}`);
-    await page.getByTestId('guest-console-vnc').click();
-    const vnc = page.getByTestId('vnc-console');
-    await expect(vnc).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+    await openVnc(page);
     // Freeze the guest so the canvas and the screendump show the same moment, then let noVNC draw the last update.
     expect((await virsh(`suspend ${GUEST}`)).code).toBe(0);
     await page.waitForTimeout(2000);
@@ -172,10 +167,7 @@ test.describe.serial('consoles', () => {
     await page.getByTestId('guest-console-serial').click();
     const serial = page.locator('[data-testid=terminal][data-kind=serial]');
     await expect(serial).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
-    await go(page, `/guests?open=${guestId}`);
-    await page.getByTestId('guest-console-vnc').click();
-    const vnc = page.getByTestId('vnc-console');
-    await expect(vnc).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+    await openVnc(page);
     await page.locator('[data-testid=vnc-screen] canvas').click();
     await page.keyboard.press('Enter');
     await typeKeys(page, 'echo VNC$((6*7)) > /dev/ttyS0');
@@ -260,10 +252,7 @@ test.describe.serial('consoles', () => {
   test('a guest that stops ends the VNC console in an honest error, not an endless "connecting"', async ({ page, shell, server }) => {
     test.setTimeout(120_000);
     void shell;
-    await go(page, `/guests?open=${guestId}`);
-    await page.getByTestId('guest-console-vnc').click();
-    const vnc = page.getByTestId('vnc-console');
-    await expect(vnc).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+    const vnc = await openVnc(page);
     const stop = (await server.api('guests.action', { id: guestId, action: 'forceStop' })).body as { taskId: string };
     expect((await waitTask(server, stop.taskId)).status).toBe('succeeded');
     await expect(vnc).toHaveAttribute('data-state', 'failed', { timeout: 60_000 });

@@ -6,7 +6,7 @@ export const AREAS = [
   'tasks', 'monitoring', 'alerts', 'reports', 'audit', 'settings',
 ] as const;
 /** Areas whose real content later issues bring; until then they show an empty state that says what they are for. */
-export const EMPTY_AREAS = ['hosts', 'guests', 'networks', 'storage', 'images', 'cloud-accounts', 'baremetal', 'monitoring', 'alerts', 'reports'] as const;
+export const EMPTY_AREAS = ['hosts', 'guests', 'networks', 'storage', 'images', 'cloud-accounts', 'baremetal', 'monitoring', 'alerts'] as const;
 
 /** Page object of the app shell. */
 export class Shell {
@@ -47,6 +47,20 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
     await expect(page.getByTestId('page-dashboard')).toBeVisible();
     await use(new Shell(page));
   },
+});
+
+/** The same fixtures with a server of the spec's own (for specs that add real hosts, so others still see an empty inventory). */
+export const testWithOwnServer = test.extend<object, { server: ServerHandle }>({
+  server: [
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const s = await startServer();
+      await use(s);
+      await s.stop();
+      removeDir(s.dataDir);
+    },
+    { scope: 'worker' },
+  ],
 });
 
 export { expect };

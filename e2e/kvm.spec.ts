@@ -1,20 +1,8 @@
 import { startSshHosts, type SshHost, type SshHosts } from '../scripts/peers/ssh-hosts.mjs';
-import { expect, test as shared } from './fixtures';
-import { removeDir, startServer, type ServerHandle } from './server';
+import { expect, testWithOwnServer } from './fixtures';
 
-/** Its own server (so other specs sharing a worker still see an empty inventory). */
-const test = shared.extend<object, { server: ServerHandle }>({
-  server: [
-    // eslint-disable-next-line no-empty-pattern
-    async ({}, use) => {
-      const s = await startServer();
-      await use(s);
-      await s.stop();
-      removeDir(s.dataDir);
-    },
-    { scope: 'worker' },
-  ],
-});
+/** Its own server: this file adds real KVM hosts, which other specs sharing a worker must not see. */
+const test = testWithOwnServer;
 
 /**
  * KVM hosts through the UI, against a real sshd host in a network namespace: the add-host wizard (host key on first

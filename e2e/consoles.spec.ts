@@ -6,7 +6,7 @@ import { expect, testWithOwnServer } from './fixtures';
 import type { ServerHandle } from './server';
 
 /** Its own server: this file adds real KVM hosts, which other specs sharing a worker must not see. */
-const test = testWithOwnServer;
+const test = testWithOwnServer();
 
 /**
  * Consoles in Chromium against real parts: an sshd peer host with a real libvirtd running the tiny busybox guest under

@@ -49,18 +49,24 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
   },
 });
 
-/** The same fixtures with a server of the spec's own (for specs that add real hosts, so others still see an empty inventory). */
-export const testWithOwnServer = test.extend<object, { server: ServerHandle }>({
-  server: [
-    // eslint-disable-next-line no-empty-pattern
-    async ({}, use) => {
-      const s = await startServer();
-      await use(s);
-      await s.stop();
-      removeDir(s.dataDir);
-    },
-    { scope: 'worker' },
-  ],
-});
+/**
+ * The same fixtures with a server of the spec's own (for specs that add real hosts, so other specs still see an empty
+ * inventory). Call it once per spec file: each call registers its own worker fixture, so two specs running in the same
+ * worker get two servers (one shared object would give them one).
+ */
+export function testWithOwnServer() {
+  return test.extend<object, { server: ServerHandle }>({
+    server: [
+      // eslint-disable-next-line no-empty-pattern
+      async ({}, use) => {
+        const s = await startServer();
+        await use(s);
+        await s.stop();
+        removeDir(s.dataDir);
+      },
+      { scope: 'worker' },
+    ],
+  });
+}
 
 export { expect };

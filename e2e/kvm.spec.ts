@@ -2,7 +2,7 @@ import { startSshHosts, type SshHost, type SshHosts } from '../scripts/peers/ssh
 import { expect, testWithOwnServer } from './fixtures';
 
 /** Its own server: this file adds real KVM hosts, which other specs sharing a worker must not see. */
-const test = testWithOwnServer;
+const test = testWithOwnServer();
 
 /**
  * KVM hosts through the UI, against a real sshd host in a network namespace: the add-host wizard (host key on first

@@ -17,9 +17,9 @@ export interface ServerHandle {
 
 const ROOT = join(import.meta.dirname, '..');
 
-export async function startServer(opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<ServerHandle> {
+export async function startServer(opts: { dataDir?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<ServerHandle> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'skydeck-e2e-'));
-  const proc = spawn(process.execPath, [join(ROOT, 'out', 'main', 'serve.js'), '--port', '0', '--data-dir', dataDir], {
+  const proc = spawn(process.execPath, [join(ROOT, 'out', 'main', 'serve.js'), '--port', '0', '--data-dir', dataDir, ...(opts.args ?? [])], {
     env: { ...process.env, SKYDECK_VAULT_PASSPHRASE: 'e2e', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

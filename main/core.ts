@@ -33,6 +33,14 @@ import { guestActionTask } from './guests/action-task';
 import { bulkTask, guestEditTask } from './guests/bulk-task';
 import { ConsoleService } from './consoles/service';
 import { consoleHandlers } from './consoles/handlers';
+import { reportsModule } from './reports';
+import { CloudService } from './clouds/service';
+import { CloudRegistry, defaultCloudDrivers } from './clouds/registry';
+import { cloudHandlers } from './clouds/handlers';
+import { MonitoringService } from './monitoring/service';
+import { monitoringHandlers } from './monitoring/handlers';
+import { AlertEngine } from './monitoring/alerts';
+import { alertHandlers } from './monitoring/alert-handlers';
 import type { Core, CoreOptions } from './core-types';
 
 export type { Core, CoreOptions, CallContext } from './core-types';
@@ -43,7 +51,7 @@ const DAY = 86_400_000;
  * The composition root of the control plane: every service is built here, once, from the data directory and the
  * platform port. The Electron entry and the headless server both call it; nothing else constructs services.
  */
-export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): Promise<Core & { vault: Vault; engine: TaskEngine; db: import('better-sqlite3').Database; drivers: DriverRegistry; kvm: KvmService; consoles: ConsoleService }> {
+export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): Promise<Core & { vault: Vault; engine: TaskEngine; db: import('better-sqlite3').Database; drivers: DriverRegistry; kvm: KvmService; consoles: ConsoleService; clouds: CloudService; monitoring: MonitoringService; alerts: AlertEngine }> {
   const logger = o.logger ?? createLogger();
   const log = logger.scope('core');
   const opened = openDatabase(o.dataDir, o.version);
@@ -66,8 +74,11 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     sshAuthSock: o.sshAuthSock !== undefined ? o.sshAuthSock : (process.env.SSH_AUTH_SOCK ?? null),
   });
   drivers.register(new KvmDriver(kvm));
-  for (const d of o.drivers ?? []) drivers.register(d);
   let engineRef: TaskEngine | null = null;
+  const clouds = new CloudService({ db, vault, engine: () => engineRef!, mutations, repo: inventory, logger, registry: new CloudRegistry(defaultCloudDrivers()) });
+  for (const d of clouds.computeDrivers()) drivers.register(d);
+  for (const d of o.drivers ?? []) drivers.register(d);
+  const reports = reportsModule({ db, dataDir: o.dataDir, dbFile: join(o.dataDir, DB_FILE), platform: o.platform, version: o.version, logger, engine: () => engineRef! });
   const engine = new TaskEngine({
     db,
     bus,
@@ -83,6 +94,9 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
       hostRemoveTask(kvm),
       guestCreateTask(kvm),
       guestOpTask(kvm),
+      clouds.syncTask(),
+      clouds.opTask(),
+      ...reports.taskTypes,
     ],
     concurrency: () => settings.get().taskConcurrency,
     onFinish: (id) => {
@@ -98,9 +112,12 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     engine.submit('hosts.bootstrap', { hostId, mode: 'upgrade' }, { createdBy: 'system', target: { kind: 'host', id: hostId }, concurrencyKey: `host:${hostId}` });
   };
 
+  const monitoring = new MonitoringService({ db, kvm, settings: () => settings.get(), logger });
+  const alerts = new AlertEngine({ db, vault, platform: o.platform, logger });
+  monitoring.onCollected = () => alerts.evaluate();
   const consoles = new ConsoleService({ db, kvm, vault, logger, sshAuthSock: o.sshAuthSock !== undefined ? o.sshAuthSock : (process.env.SSH_AUTH_SOCK ?? null) });
-  const handlers: Handlers = {
-    ...systemHandlers({ db, engine, platform: o.platform, dataDir: o.dataDir, version: o.version, schemaVersion: opened.schemaVersion, startedAt: new Date() }),
+  const handlers: Handlers = reports.guard({
+    ...systemHandlers({ db, engine, platform: o.platform, dataDir: o.dataDir, version: o.version, schemaVersion: opened.schemaVersion, startedAt: new Date(), readOnly: reports.snapshot !== null }),
     ...settingsHandlers(settings, bus),
     ...taskHandlers(engine),
     ...auditHandlers(audit),
@@ -110,7 +127,11 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     ...kvmHandlers({ db, kvm, engine, repo: inventory, mutations, schedulerStrategy: () => settings.get().schedulerStrategy }),
     ...schedulerHandlers({ db, strategy: () => settings.get().schedulerStrategy }),
     ...consoleHandlers(consoles),
-  };
+    ...cloudHandlers({ db, svc: clouds, mutations }),
+    ...reports.handlers(),
+    ...monitoringHandlers(monitoring),
+    ...alertHandlers(alerts),
+  });
   const dispatch = createDispatcher(handlers, audit, logger, (id) => bus.emit({ type: 'resource.changed', kind: 'audit', id: String(id), action: 'created' }));
 
   // Housekeeping: prune old history at start and daily.
@@ -126,6 +147,10 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
 
   await engine.start();
   kvm.start();
+  // A read-only inventory snapshot has no credentials to sync with.
+  if (reports.snapshot === null) clouds.start();
+  reports.start();
+  if (reports.snapshot === null) monitoring.start();
   log.info('core ready', { dataDir: o.dataDir, schema: opened.schemaVersion, mode: o.platform.kind });
 
   let closed = false;
@@ -140,11 +165,17 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
     drivers,
     kvm,
     consoles,
+    clouds,
+    monitoring,
+    alerts,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(pruneTimer);
+      reports.stop();
+      monitoring.stop();
       consoles.closeAll();
+      clouds.stop();
       await engine.stop();
       await kvm.close();
       opened.close();

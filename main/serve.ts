@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -8,6 +10,7 @@ import { HeadlessPlatform } from './platform/headless';
 import { startHttpServer } from './server/http-server';
 import { StartupError } from './db/open';
 import { VERSION } from './version';
+import { openSnapshotFile, SnapshotError } from './reports/snapshot';
 
 // Measured before anything else runs: everything imported above has loaded by now (ESM evaluates imports first).
 const moduleLoadMs = performance.now();
@@ -21,6 +24,7 @@ const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--data-dir
   --host       address to listen on (default 127.0.0.1; anything but loopback exposes your infrastructure)
   --data-dir   where the database lives (default: $SKYDECK_DATA_DIR or the OS app-data folder)
   --token      a fixed API token (default: a new random one each start; or $SKYDECK_TOKEN)
+  --snapshot   open an inventory snapshot file (.sdsnap) read-only, in --data-dir (new or empty) or a new temporary one
 Environment: SKYDECK_VAULT_PASSPHRASE unlocks the secret vault; SKYDECK_LOG_LEVEL=debug|info|warn|error.`;
 
 async function main(): Promise<number> {
@@ -32,6 +36,7 @@ async function main(): Promise<number> {
         host: { type: 'string', default: '127.0.0.1' },
         'data-dir': { type: 'string' },
         token: { type: 'string' },
+        snapshot: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -54,7 +59,21 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger();
-  const dataDir = resolve(resolveDataDir(process.argv, process.env) ?? defaultDataDir());
+  let dataDir = resolve(resolveDataDir(process.argv, process.env) ?? defaultDataDir());
+  if (args.snapshot) {
+    // A snapshot opens in its own data directory, never in the workstation's own.
+    dataDir = args['data-dir'] ? resolve(args['data-dir']) : mkdtempSync(join(tmpdir(), 'skydeck-snapshot-'));
+    try {
+      const h = await openSnapshotFile(resolve(args.snapshot), dataDir);
+      process.stdout.write(`Opened the inventory snapshot taken ${h.createdAt} on ${h.source.host} (read-only) in ${dataDir}\n`);
+    } catch (e) {
+      if (e instanceof SnapshotError) {
+        process.stderr.write(`Skydeck cannot open the snapshot: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+  }
   const platform = new HeadlessPlatform({ dataDir, logger, passphrase: process.env.SKYDECK_VAULT_PASSPHRASE });
   let core;
   try {

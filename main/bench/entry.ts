@@ -18,6 +18,7 @@ export { openCore } from '../core';
 export { HeadlessPlatform } from '../platform/headless';
 export { kvmAssetsIn } from '../paths';
 export { schedule, forecast, releaseReservation } from '../scheduler';
+export { MetricsDb } from '../monitoring/store';
 
 // ---- console-proxy (bench/console-proxy.mjs): the console service's upgrade path around bridgeRaw ----
 import { createServer as createConsoleHttpServer } from 'node:http';

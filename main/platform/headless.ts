@@ -96,7 +96,9 @@ export class HeadlessPlatform implements PlatformPort {
       const page = `<style>@page { size: ${options.pageSize ?? 'A4'} ${options.landscape ? 'landscape' : 'portrait'}; }${
         options.printBackground === false ? '' : ' html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }'
       }</style>`;
-      writeFileSync(join(dir, 'doc.html'), page + html);
+      // The page rules go into the document's head (before a doctype they would put Chromium in quirks mode).
+      const doc = /<head[^>]*>/i.test(html) ? html.replace(/<head[^>]*>/i, (m) => m + page) : /<!doctype[^>]*>/i.test(html) ? html.replace(/<!doctype[^>]*>/i, (m) => m + page) : page + html;
+      writeFileSync(join(dir, 'doc.html'), doc);
       const out = join(dir, 'doc.pdf');
       const args = [
         '--headless',

@@ -146,13 +146,20 @@ export async function startHttpServer(o: HttpServerOptions): Promise<RunningServ
     }
     const ctx = { actor: actorOf(req), transport: 'http' as const };
 
+    if (req.method === 'GET' && path === 'metrics') {
+      // Prometheus text exposition of current values (scrape with metrics_path /api/v1/metrics and the bearer token).
+      const { text } = (await o.core.dispatch('monitoring.exposition', {}, ctx)) as { text: string };
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store', ...SECURITY_HEADERS });
+      res.end(text);
+      return;
+    }
     if (req.method === 'GET' && path.startsWith('exports/')) {
       // Files written by export tasks, downloaded by the browser (the desktop app opens them from disk).
       const name = path.slice('exports/'.length);
       const file = join(o.core.dataDir, 'exports', name);
-      if (!/^[A-Za-z0-9._-]+\.(csv|xlsx|pdf)$/.test(name) || !existsSync(file)) throw new ApiError('not_found', `No export ${name}`);
+      if (!/^[A-Za-z0-9._-]+\.(csv|xlsx|pdf|sdsnap)$/.test(name) || !existsSync(file)) throw new ApiError('not_found', `No export ${name}`);
       res.writeHead(200, {
-        'Content-Type': name.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/octet-stream',
+        'Content-Type': name.endsWith('.csv') ? 'text/csv; charset=utf-8' : name.endsWith('.pdf') ? 'application/pdf' : 'application/octet-stream',
         'Content-Length': statSync(file).size,
         'Content-Disposition': `attachment; filename="${name}"`,
         'Cache-Control': 'no-store',

@@ -13,6 +13,8 @@ export function systemHandlers(d: {
   version: string;
   schemaVersion: number;
   startedAt: Date;
+  /** An opened inventory snapshot: changes are refused. */
+  readOnly?: boolean;
 }): DomainHandlers<typeof system> {
   const sqlite = (d.db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
   return {
@@ -29,7 +31,7 @@ export function systemHandlers(d: {
       schemaVersion: d.schemaVersion,
       startedAt: d.startedAt.toISOString(),
       uptimeSeconds: Math.round((Date.now() - d.startedAt.getTime()) / 1000),
-      readOnly: false,
+      readOnly: d.readOnly ?? false,
     }),
     'system.backup': (input, ctx) => {
       const task = d.engine.submit('system.backup', input, { createdBy: ctx.actor, target: { kind: 'system', id: 'database', name: 'skydeck.db' } });

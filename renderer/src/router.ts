@@ -31,6 +31,11 @@ const built: Record<string, RouteRecordRaw> = {
   images: { path: '/images', name: 'images', component: ImagesView, meta: { area: 'images' } },
   'cloud-accounts': { path: '/cloud-accounts', name: 'cloud-accounts', component: CloudAccountsView, meta: { area: 'cloud-accounts' } },
   projects: { path: '/projects', name: 'projects', component: ProjectsView, meta: { area: 'projects' } },
+  // Reports load with their page (exceljs and the PDF stay in the main process; the view is forms and tables).
+  reports: { path: '/reports', name: 'reports', component: () => import('./views/ReportsView.vue'), meta: { area: 'reports' } },
+  // Monitoring loads with its page (ECharts stays out of the first bundle).
+  monitoring: { path: '/monitoring', name: 'monitoring', component: () => import('./views/MonitoringView.vue'), meta: { area: 'monitoring' } },
+  alerts: { path: '/alerts', name: 'alerts', component: () => import('./views/AlertsView.vue'), meta: { area: 'alerts' } },
 };
 
 export const routes: RouteRecordRaw[] = [

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-export async function startServer(dataDir) {
-  const proc = spawn(process.execPath, [join(ROOT, 'out', 'main', 'serve.js'), '--port', '0', '--data-dir', dataDir], { env: { ...process.env, SKYDECK_VAULT_PASSPHRASE: 'shots' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServer(dataDir, args = []) {
+  const proc = spawn(process.execPath, [join(ROOT, 'out', 'main', 'serve.js'), '--port', '0', '--data-dir', dataDir, ...args], { env: { ...process.env, SKYDECK_VAULT_PASSPHRASE: 'shots' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stderr.on('data', (d) => (out += d));
   const url = await new Promise((resolve, reject) => {

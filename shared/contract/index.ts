@@ -10,6 +10,10 @@ import { views } from './views';
 import { kvm } from './kvm';
 import { scheduler } from './scheduler';
 import { consoles } from './consoles';
+import { reports } from './reports';
+import { clouds } from './clouds';
+import { monitoring } from './monitoring';
+import { alerts } from './alerts';
 
 /**
  * The registry of every command, `domain.verb` → definition. Adding a command here without a handler in main/ is a
@@ -27,6 +31,10 @@ export const commands = {
   ...kvm,
   ...scheduler,
   ...consoles,
+  ...reports,
+  ...clouds,
+  ...monitoring,
+  ...alerts,
 } satisfies Record<string, CommandDef>;
 
 export type Commands = typeof commands;
@@ -61,3 +69,7 @@ export * from './views';
 export * from './kvm';
 export * from './scheduler';
 export * from './consoles';
+export * from './reports';
+export * from './clouds';
+export * from './monitoring';
+export * from './alerts';

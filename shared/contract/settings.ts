@@ -18,6 +18,12 @@ const fields = {
   taskConcurrency: z.number().int().min(1).max(64),
   /** Where the scheduler puts guests when a request does not say: spread them over hosts, or pack hosts full. */
   schedulerStrategy: z.enum(['spread', 'binpack']),
+  /** Monitoring: how often hosts' agents sample and the app collects (seconds). */
+  metricsIntervalSeconds: z.number().int().min(1).max(3600),
+  /** Monitoring: how long raw samples, 1-minute and 1-hour rollups are kept (days). */
+  metricsRawRetentionDays: z.number().int().min(1).max(365),
+  metrics1mRetentionDays: z.number().int().min(1).max(3650),
+  metrics1hRetentionDays: z.number().int().min(1).max(3650),
 };
 
 export const DEFAULT_SETTINGS = {
@@ -28,6 +34,10 @@ export const DEFAULT_SETTINGS = {
   auditRetentionDays: 365,
   taskConcurrency: 8,
   schedulerStrategy: 'spread',
+  metricsIntervalSeconds: 10,
+  metricsRawRetentionDays: 2,
+  metrics1mRetentionDays: 30,
+  metrics1hRetentionDays: 400,
 } as const satisfies { [K in keyof typeof fields]: z.infer<(typeof fields)[K]> };
 
 export const settingsSchema = z.object(fields);

@@ -6,6 +6,9 @@ import { m0004 } from './0004_list_indexes';
 import { m0005 } from './0005_kvm';
 import { m0006 } from './0006_scheduler';
 import { m0007 } from './0007_guest_tag_rowids';
+import { m0008 } from './0008_reports';
+import { m0009 } from './0009_clouds';
+import { m0010 } from './0010_monitoring';
 
 /** Every migration in order. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010];

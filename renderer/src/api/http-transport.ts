@@ -129,6 +129,23 @@ export class HttpTransport implements Transport {
     throw new ApiError(codeForStatus(res.status), `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
   }
 
+  /** GETs a file the server serves under /api/v1 (a finished report, `/api/v1/exports/<name>`), with the token. */
+  async fetchFile(path: string): Promise<Blob> {
+    if (!path.startsWith(`${API_PREFIX}/`)) throw new ApiError('not_found', `${path} is not served by the API`);
+    let res: Response;
+    try {
+      res = await this.fetchImpl(`${this.baseUrl}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
+    } catch {
+      throw new ApiError('unreachable', `the connection to ${this.baseUrl} failed`);
+    }
+    if (!res.ok) {
+      const body: unknown = await res.json().catch(() => undefined);
+      if (isErrorBody(body)) throw ApiError.fromBody(body);
+      throw new ApiError(codeForStatus(res.status), `HTTP ${res.status}`);
+    }
+    return res.blob();
+  }
+
   subscribe(listener: (event: SkydeckEvent) => void): () => void {
     this.listeners.add(listener);
     if (!this.socket && !this.timer && !this.stopped) this.connect();

@@ -1,0 +1,41 @@
+import type Database from 'better-sqlite3';
+import type { Handlers } from '../api/handlers';
+import type { Logger } from '../log/logger';
+import type { PlatformPort } from '../platform/port';
+import type { TaskEngine } from '../tasks/engine';
+import type { TaskType } from '../tasks/types';
+import { reportHandlers } from './handlers';
+import { RatesRepo } from './rates';
+import { guardReadOnly } from './read-only';
+import { reportRunTask } from './run-task';
+import { ReportScheduler } from './schedules';
+import { snapshotTask } from './snapshot';
+import { snapshotOf } from './snapshot-meta';
+
+/**
+ * Reports as the composition root sees them: their task types, their handlers, the schedule timer, and whether this
+ * database is an opened snapshot (then every changing command but a few is refused, and no schedule runs).
+ */
+export function reportsModule(o: { db: Database.Database; dataDir: string; dbFile: string; platform: PlatformPort; version: string; logger: Logger; engine: () => TaskEngine }) {
+  const rates = new RatesRepo(o.db);
+  const snapshot = snapshotOf(o.db);
+  const scheduler = new ReportScheduler({
+    db: o.db,
+    logger: o.logger,
+    submit: (params, createdBy) => o.engine().submit('reports.run', params, { createdBy, concurrencyKey: 'reports' }),
+  });
+  const taskTypes: TaskType<any>[] = [reportRunTask({ dataDir: o.dataDir, dbFile: o.dbFile, platform: o.platform }), snapshotTask({ dataDir: o.dataDir, dbFile: o.dbFile, version: o.version })];
+  return {
+    snapshot,
+    scheduler,
+    taskTypes,
+    handlers: () => reportHandlers({ db: o.db, engine: o.engine(), platform: o.platform, rates, scheduler }),
+    guard: (h: Handlers): Handlers => (snapshot ? guardReadOnly(h, snapshot) : h),
+    start(): void {
+      if (!snapshot) scheduler.start();
+    },
+    stop(): void {
+      scheduler.stop();
+    },
+  };
+}

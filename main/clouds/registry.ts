@@ -30,5 +30,7 @@ export class CloudRegistry {
 }
 
 export function defaultCloudDrivers(): CloudDriver[] {
-  return [awsDriver];
+  return [
+    awsDriver,
+  ];
 }

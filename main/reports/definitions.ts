@@ -297,7 +297,9 @@ export function buildReport(ctx: ReportContext): BuiltReport {
       break;
     }
     case 'capacity': {
-      notes.push(L.note.monitoring);
+      // Use from monitoring (hourly rollups): over the report's period, else the last 7 days.
+      const useWindow = period ?? { from: new Date(ctx.now.getTime() - 7 * 86_400_000).toISOString(), to: ctx.now.toISOString() };
+      notes.push(L.note.monitoring.replace('{from}', useWindow.from.slice(0, 16).replace('T', ' ')).replace('{to}', useWindow.to.slice(0, 16).replace('T', ' ')));
       if (spec.filters.period) notes.push(L.note.capacityPeriod);
       // With a project filter, allocation counts only those projects' guests (summed per host); else the hosts' own
       // allocation columns, which triggers keep in step with their guests.
@@ -337,8 +339,17 @@ export function buildReport(ctx: ReportContext): BuiltReport {
         }),
         hosts: () => ({
           key: 'hosts',
-          from: `hosts h LEFT JOIN zones z ON z.id = h.zone_id ${allocJoin}`,
-          fromArgs: allocArgs,
+          // Average and peak use per host from the 1-hour rollups of monitoring (blank where nothing was collected).
+          from: `hosts h LEFT JOIN zones z ON z.id = h.zone_id ${allocJoin}
+                 LEFT JOIN (SELECT s.resource_id AS host_id,
+                                   sum(CASE WHEN s.metric = 'cpu.util' THEN m.sum END) / sum(CASE WHEN s.metric = 'cpu.util' THEN m.count END) AS cpu_avg,
+                                   max(CASE WHEN s.metric = 'cpu.util' THEN m.max END) AS cpu_peak,
+                                   sum(CASE WHEN s.metric = 'mem.util' THEN m.sum END) / sum(CASE WHEN s.metric = 'mem.util' THEN m.count END) AS mem_avg,
+                                   max(CASE WHEN s.metric = 'mem.util' THEN m.max END) AS mem_peak
+                              FROM metric_series s JOIN metric_1h m ON m.series_id = s.id
+                             WHERE s.kind = 'host' AND s.metric IN ('cpu.util', 'mem.util') AND m.ts >= ? AND m.ts < ?
+                             GROUP BY s.resource_id) mu ON mu.host_id = h.id`,
+          fromArgs: [...allocArgs, Date.parse(useWindow.from), Date.parse(useWindow.to)],
           where: hw,
           orderBy: 'h.name, h.rowid',
           columns: [
@@ -356,6 +367,10 @@ export function buildReport(ctx: ReportContext): BuiltReport {
             { label: 'storageAllocatedGib', type: 'number', sql: round2(A.disk), foot: round2(`sum(${A.disk})`) },
             { label: 'storagePct', type: 'percent', sql: pct(A.disk, 'h.storage_gb'), foot: pct(`sum(${A.disk})`, 'sum(h.storage_gb)') },
             { label: 'guests', type: 'int', sql: A.n, foot: `sum(${A.n})` },
+            { label: 'cpuUseAvg', type: 'percent', sql: 'round(mu.cpu_avg, 1)' },
+            { label: 'cpuUsePeak', type: 'percent', sql: 'round(mu.cpu_peak, 1)' },
+            { label: 'memoryUseAvg', type: 'percent', sql: 'round(mu.mem_avg, 1)' },
+            { label: 'memoryUsePeak', type: 'percent', sql: 'round(mu.mem_peak, 1)' },
           ],
         }),
         projects: () => {

@@ -8,6 +8,7 @@ import { tempDir, testCore } from '../test/helpers';
 import type { PlatformPort } from '../platform/port';
 import { reportHandlers } from './handlers';
 import { RatesRepo } from './rates';
+import { MetricsDb } from '../monitoring/store';
 import type { ReportScheduler } from './schedules';
 import { call, parseCsv, pdfText, reportFixture, runTask } from './testing';
 
@@ -158,7 +159,7 @@ describe('PDF', () => {
     expect(text).toContain('Capacity and allocation report');
     expect(text).toContain('Allocated share of capacity by zone');
     expect(text).toContain('By zone');
-    expect(text).toContain('Peaks and averages');
+    expect(text).toContain('hourly rollups of monitoring');
     for (const z of q<{ name: string }>(`SELECT DISTINCT z.name FROM hosts h JOIN zones z ON z.id = h.zone_id`)) expect(text).toContain(z.name);
 
     const zh = await runTask(core, 'reports.run', { report: { type: 'inventory', sections: ['guests'], filters: { projects: ['p-zh'] } }, format: 'pdf', locale: 'zh-CN' });
@@ -198,6 +199,33 @@ describe('preview', () => {
     const byProject = await call<ReportPreview>(core, 'reports.preview', { report: { type: 'capacity', sections: ['hosts'], filters: { projects: ['p-zh'] } } });
     // Allocation counts only the project's guests: one host, with the project's two guests.
     expect(byProject.sections[0]!.rows.map((r) => [r[5], r[13]])).toEqual([[5, 2]]);
+  });
+
+  it('shows each host\'s CPU and memory use from the hourly rollups of monitoring, blank where nothing was collected', async () => {
+    const hosts = q<{ id: string; name: string }>('SELECT id, name FROM hosts ORDER BY name, rowid');
+    const host = hosts[0]!;
+    const now = Date.now();
+    // Two hours of samples: CPU 10 then 30 (avg 20, peak 30); memory 50 and 70; one old sample outside the window.
+    const m = new MetricsDb(core.db);
+    m.insertMany([
+      { kind: 'host', resourceId: host.id, metric: 'cpu.util', ts: now - 2 * 3_600_000, value: 10 },
+      { kind: 'host', resourceId: host.id, metric: 'cpu.util', ts: now - 3_600_000, value: 30 },
+      { kind: 'host', resourceId: host.id, metric: 'mem.util', ts: now - 2 * 3_600_000, value: 50 },
+      { kind: 'host', resourceId: host.id, metric: 'mem.util', ts: now - 3_600_000, value: 70 },
+      { kind: 'host', resourceId: host.id, metric: 'cpu.util', ts: now - 30 * 86_400_000, value: 99 },
+    ]);
+    const p = await call<ReportPreview>(core, 'reports.preview', { report: { type: 'capacity', sections: ['hosts'] } });
+    const s = p.sections[0]!;
+    const col = (label: string) => s.columns.findIndex((c) => c.key === label || c.label === label);
+    const row = s.rows.find((r) => r[0] === host.name)!;
+    const [ca, cp, ma, mp] = ['cpuUseAvg', 'cpuUsePeak', 'memoryUseAvg', 'memoryUsePeak'].map(col);
+    expect([row[ca!], row[cp!], row[ma!], row[mp!]]).toEqual([20, 30, 60, 70]);
+    // Other hosts: no samples, blank.
+    expect(s.rows.filter((r) => r[0] !== host.name).every((r) => r[ca!] === null)).toBe(true);
+    expect(p.notes.join(' ')).toContain('hourly rollups of monitoring');
+    // A period in the past: nothing collected then.
+    const old = await call<ReportPreview>(core, 'reports.preview', { report: { type: 'capacity', sections: ['hosts'], filters: { period: { from: '2020-01-01', to: '2020-01-31' } } } });
+    expect(old.sections[0]!.rows.find((r) => r[0] === host.name)![ca!]).toBeNull();
   });
 
   it('lists the audit log of a period as changes, with a summary by action', async () => {

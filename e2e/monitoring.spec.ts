@@ -73,7 +73,7 @@ test.describe.serial('monitoring a KVM host', () => {
     await page.getByTestId('alert-rule-new').click();
     await page.getByTestId('alert-rule-name').fill('Memory in use');
     await page.getByTestId('alert-rule-metric').click();
-    await page.locator('.el-select-dropdown__item:visible', { hasText: /^mem\.util$/ }).click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: /^Memory use \(%\)$/ }).click();
     await page.getByTestId('alert-rule-threshold').locator('input').fill('150');
     await page.getByTestId('alert-rule-duration').locator('input').fill('0');
     await page.getByTestId('alert-rule-save').click();

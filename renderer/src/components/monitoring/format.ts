@@ -38,3 +38,9 @@ export function heatColor(pct: number): string {
   const p = Math.max(0, Math.min(100, pct));
   return `hsl(${Math.round(120 - p * 1.2)} 70% 45%)`;
 }
+
+/** A metric's name in the admin's language; its id where no name is known (a metric a newer agent reports). */
+export function metricLabel(metric: string, t: (key: string) => string, te: (key: string) => boolean): string {
+  const key = `monitoring.metricNames.${metric.replace(/\./g, '_')}`;
+  return te(key) ? t(key) : metric;
+}

@@ -1,0 +1,79 @@
+// Screenshots of Cloud accounts (an AWS account on the SigV4-checking EC2 fake), cloud guests in Guests, and monitoring
+// (a real sshd host with the real agent and libvirt's test driver, sampled every 2 s), in light and dark, English and
+// Chinese: node scripts/shots/clouds-monitoring.mjs [outDir]. Needs root and a build.
+/* global history, dispatchEvent, PopStateEvent */
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from '@playwright/test';
+import { startSshHosts } from '../peers/ssh-hosts.mjs';
+import { startAwsFake } from '../peers/clouds/aws/fake.mjs';
+import { startServer } from './server.mjs';
+
+const outDir = process.argv[2] ?? join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
+mkdirSync(outDir, { recursive: true });
+const [peers, aws] = await Promise.all([startSshHosts({ count: 2, prefix: `skdcm${process.pid % 1000}` }), startAwsFake({ defaultInstances: 240 })]);
+const dataDir = mkdtempSync(join(tmpdir(), 'skydeck-shots-'));
+const server = await startServer(dataDir);
+const browser = await chromium.launch({ executablePath: process.env.SKYDECK_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+const go = (page, path) =>
+  page.evaluate((p) => {
+    history.pushState({}, '', p);
+    dispatchEvent(new PopStateEvent('popstate', { state: {} }));
+  }, path);
+try {
+  const api = server.api;
+  await api('settings.set', { patch: { metricsIntervalSeconds: 2 } });
+  const acct = await api('clouds.add', { name: 'aws-prod', credentials: { provider: 'aws', accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey }, endpoint: aws.endpoint, regions: ['us-east-1', 'eu-west-1'] });
+  if (acct.taskId) await server.waitTask(acct.taskId);
+  const hostIds = [];
+  for (const [i, h] of peers.hosts.entries()) {
+    const key = await api('hosts.probeKey', { address: h.address, port: 22 });
+    const r = await api('hosts.add', { name: `kvm-0${i + 1}`, address: h.address, username: 'root', auth: { method: 'key', privateKey: h.users.root.privateKey }, hostKeyFingerprint: key.fingerprint, libvirtUri: 'test:///default' });
+    hostIds.push(r.host.id);
+    await server.waitTask(r.taskId);
+  }
+  await api('alerts.createRule', { name: 'Host memory high', kind: 'host', metric: 'mem.util', condition: '>', threshold: 1, durationSeconds: 0, severity: 'warning' }).catch((e) => console.error('alert rule:', e.message));
+  await new Promise((r) => setTimeout(r, 40_000)); // samples for the charts
+
+  for (const theme of ['light', 'dark']) {
+    for (const lang of ['en', 'zh-CN']) {
+      await api('settings.set', { patch: { theme, locale: lang } });
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      await page.goto(server.url);
+      await page.getByTestId('page-dashboard').waitFor();
+      const shot = (name) => page.screenshot({ path: join(outDir, `${name}-${theme}-${lang}.png`) });
+      await go(page, '/cloud-accounts');
+      await page.getByTestId('cloud-accounts-table').waitFor();
+      await page.waitForTimeout(500);
+      await shot('clouds-accounts');
+      await page.getByTestId('add-cloud').click();
+      await page.waitForTimeout(500);
+      await shot('clouds-add');
+      await page.keyboard.press('Escape');
+      await go(page, '/guests?filter=provider:aws');
+      await page.waitForTimeout(1200);
+      await shot('clouds-guests');
+      await go(page, '/monitoring');
+      await page.getByTestId('page-monitoring').waitFor();
+      await page.waitForTimeout(1500);
+      await shot('monitoring');
+      await go(page, `/hosts?open=${hostIds[0]}`);
+      await page.getByTestId('host-tab-monitoring').click();
+      await page.waitForTimeout(2000);
+      await shot('monitoring-host');
+      await go(page, '/alerts');
+      await page.getByTestId('page-alerts').waitFor();
+      await page.waitForTimeout(800);
+      await shot('alerts');
+      await page.close();
+    }
+  }
+  console.log(`screenshots in ${outDir}`);
+} finally {
+  await browser.close();
+  await server.stop();
+  await aws.close();
+  await peers.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,6 +1,9 @@
 import { ApiError } from '@shared/errors';
 import type { CloudDriver, CloudProvider } from './types';
 import { awsDriver } from './aws';
+import { aliyunDriver } from './aliyun';
+import { tencentDriver } from './tencent';
+import { azureDriver } from './azure';
 
 /** The cloud drivers, by provider. A new cloud adds its driver folder and one line in `defaultCloudDrivers`. */
 export class CloudRegistry {
@@ -32,5 +35,8 @@ export class CloudRegistry {
 export function defaultCloudDrivers(): CloudDriver[] {
   return [
     awsDriver,
+    aliyunDriver,
+    tencentDriver,
+    azureDriver,
   ];
 }

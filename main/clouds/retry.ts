@@ -3,14 +3,16 @@ import { CloudError, type CloudProvider } from './types';
 
 /** Error codes the clouds use for throttling (AWS, Alibaba, Tencent, Azure). */
 const THROTTLE = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'Throttling.User', 'Throttling.Api', 'RequestLimitExceeded.UinLimitExceeded', 'LimitExceeded', 'TooManyRequests', 'SlowDown', 'ServiceUnavailable']);
-const AUTH = new Set(['AuthFailure', 'SignatureDoesNotMatch', 'InvalidClientTokenId', 'UnrecognizedClientException', 'IncompleteSignature', 'MissingAuthenticationToken', 'RequestExpired', 'ExpiredToken', 'InvalidAccessKeyId.NotFound', 'SignatureDoesNotMatch', 'AuthFailure.SignatureFailure', 'AuthFailure.SecretIdNotFound', 'InvalidAuthenticationToken', 'AuthenticationFailed', 'InvalidAccessKeyId', 'IncompleteSignature']);
-const PERMISSION = new Set(['UnauthorizedOperation', 'AccessDenied', 'Forbidden', 'AuthorizationFailed', 'UnauthorizedOperation.PermissionDenied', 'Forbidden.RAM', 'OptInRequired']);
+const AUTH = new Set(['AuthFailure', 'SignatureDoesNotMatch', 'InvalidClientTokenId', 'UnrecognizedClientException', 'IncompleteSignature', 'MissingAuthenticationToken', 'RequestExpired', 'ExpiredToken', 'InvalidAccessKeyId.NotFound', 'SignatureDoesNotMatch', 'AuthFailure.SignatureFailure', 'AuthFailure.SecretIdNotFound', 'InvalidAuthenticationToken', 'AuthenticationFailed', 'InvalidAccessKeyId', 'IncompleteSignature', 'InvalidAccessKeyId.Inactive', 'AuthFailure.SignatureExpire', 'AuthFailure.InvalidSecretId', 'AuthFailure.InvalidAuthorization', 'AuthFailure.TokenFailure', 'AuthFailure.MFAFailure', 'ExpiredAuthenticationToken', 'InvalidAuthenticationTokenAudience', 'InvalidAuthenticationTokenTenant']);
+const PERMISSION = new Set(['UnauthorizedOperation', 'AccessDenied', 'Forbidden', 'AuthorizationFailed', 'UnauthorizedOperation.PermissionDenied', 'Forbidden.RAM', 'OptInRequired', 'AuthFailure.UnauthorizedOperation']);
+/** Server-side failures some clouds answer with HTTP 200 and an error code (Tencent Cloud's InternalError). */
+const SERVER = new Set(['InternalError']);
 
 export function isThrottle(e: unknown): boolean {
   return e instanceof CloudError && (THROTTLE.has(e.cloudCode) || e.httpStatus === 429);
 }
 export function isServerError(e: unknown): boolean {
-  return e instanceof CloudError && e.httpStatus !== null && e.httpStatus >= 500 && !THROTTLE.has(e.cloudCode);
+  return e instanceof CloudError && ((e.httpStatus !== null && e.httpStatus >= 500) || SERVER.has(e.cloudCode)) && !THROTTLE.has(e.cloudCode);
 }
 function isNetwork(e: unknown): boolean {
   return e instanceof CloudError && e.httpStatus === null && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|TimeoutError|socket hang up)$/.test(e.cloudCode);
@@ -77,13 +79,14 @@ export function toApiError(e: unknown): unknown {
   // reason (what a task keeps besides code and message) is the cloud's own code unless a Skydeck reason says more.
   const details = { cloudCode: e.cloudCode, reason: e.cloudCode, provider: e.provider, ...(e.httpStatus !== null ? { httpStatus: e.httpStatus } : {}) };
   const msg = `${who}: ${e.cloudCode}: ${e.message}`;
-  if (AUTH.has(e.cloudCode)) return new ApiError('forbidden', `${who} refused the credentials (${e.cloudCode}): ${e.message}`, { ...details, reason: 'credentials' });
+  // Entra ID (Azure): AADSTSnnn token errors other than throttling (90055) and outages (5xx) are the credentials'.
+  if (AUTH.has(e.cloudCode) || (/^AADSTS\d+$/.test(e.cloudCode) && !isThrottle(e) && !isServerError(e))) return new ApiError('forbidden', `${who} refused the credentials (${e.cloudCode}): ${e.message}`, { ...details, reason: 'credentials' });
   if (PERMISSION.has(e.cloudCode)) return new ApiError('forbidden', `${who} denied the operation (${e.cloudCode}): ${e.message}`, { ...details, reason: 'permission' });
   if (isThrottle(e)) return new ApiError('rate_limited', `${who} kept throttling the requests (${e.cloudCode}) after retries`, details);
   if (isNetwork(e)) return new ApiError('unreachable', `${who} cannot be reached: ${e.message}`, details);
   if (isServerError(e)) return new ApiError('unreachable', `${who} failed with a server error after retries: ${msg}`, details);
   if (/NotFound$|\.NotFound\b|NotFound\./.test(e.cloudCode)) return new ApiError('not_found', msg, details);
-  if (/LimitExceeded|QuotaExceeded|InsufficientInstanceCapacity|Unsupported|IncorrectState|IncorrectInstanceState|InUse|AlreadyAssociated|Duplicate|OperationNotPermitted/.test(e.cloudCode)) return new ApiError('conflict', msg, details);
+  if (/LimitExceeded|QuotaExceeded|InsufficientInstanceCapacity|Unsupported|IncorrectState|IncorrectInstanceState|InUse|AlreadyAssociated|Duplicate|OperationNotPermitted|^QuotaExceed|^Incorrect[A-Za-z]*Status|\.NotSupported$|NoStock|DeletionProtection|^ResourcesSoldOut|^ResourceInsufficient|^SkuNotAvailable$|^OperationNotAllowed$|^Conflict$|^AllocationFailed$|^OperationPreempted$|^ScopeLocked$/.test(e.cloudCode)) return new ApiError('conflict', msg, details);
   return new ApiError('validation', msg, details);
 }
 

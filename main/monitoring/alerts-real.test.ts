@@ -157,8 +157,33 @@ describe('alerts on real metrics', () => {
     expect(t.core.db.prepare(`SELECT count(*) FROM alert_channels WHERE config LIKE '%smtp-secret-pw%'`).pluck().get()).toBe(0);
   });
 
+  it('fires the built-in agent-lost alert when SSH still works but the agent is gone, and resolves it when it is back', async () => {
+    const rules = (await ok('alerts.listRules', {})).items as Record<string, any>[];
+    const builtin = rules.find((r) => r.builtin && r.metric === 'agent.lost')!;
+    expect(builtin).toMatchObject({ name: 'Agent lost', severity: 'warning' });
+    await ok('alerts.updateRule', { id: builtin.id, rule: { name: builtin.name, kind: 'host', metric: 'agent.lost', condition: '>=', threshold: 1, durationSeconds: 0, severity: 'warning', channels: ['desktop'] } });
+    // The agent and its supervisor die; sshd stays.
+    await H.exec("pkill -KILL -f '[a]gent.cjs'");
+    await until('the host to show its agent down', async () => (await ok('hosts.get', { id: hostId })).status === 'offline', 60_000);
+    const a = await until('the agent-lost alert', async () => {
+      await ok('alerts.evaluate', {});
+      return (await alertsOf('firing')).find((x) => x.ruleId === builtin.id);
+    }, 30_000);
+    expect(a).toMatchObject({ resourceId: hostId, message: expect.stringContaining('its agent does not') });
+    // Host offline is for a host SSH cannot reach: it stays quiet.
+    expect((await alertsOf('firing')).find((x) => x.ruleId === rules.find((r) => r.metric === 'host.offline')!.id)).toBeUndefined();
+    // The agent back (a bootstrap reinstalls and starts it): resolved.
+    const fix = await ok('hosts.upgradeAgent', { id: hostId });
+    expect((await t.core.engine.waitFor(fix.taskId, 90_000)).status).toBe('succeeded');
+    await until('the host online again', async () => (await ok('hosts.get', { id: hostId })).status === 'online', 90_000);
+    await until('the agent-lost alert resolved', async () => {
+      await ok('alerts.evaluate', {});
+      return (await alertsOf('resolved')).find((x) => x.ruleId === builtin.id);
+    }, 30_000);
+  }, 180_000);
+
   it('fires the built-in host-offline alert when the host goes away', async () => {
-    const builtin = ((await ok('alerts.listRules', {})).items as Record<string, any>[]).find((r) => r.builtin)!;
+    const builtin = ((await ok('alerts.listRules', {})).items as Record<string, any>[]).find((r) => r.builtin && r.metric === 'host.offline')!;
     expect(builtin).toMatchObject({ metric: 'host.offline', severity: 'critical' });
     expect((await t.call('alerts.deleteRule', { id: builtin.id })).status).toBe(409);
     await ok('alerts.updateRule', { id: builtin.id, rule: { name: builtin.name, kind: 'host', metric: 'host.offline', condition: '>=', threshold: 1, durationSeconds: 0, severity: 'critical', channels: ['desktop'] } });

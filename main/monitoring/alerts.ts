@@ -6,6 +6,7 @@ import type { AlertRule, alertRuleInput, alertScopeSchema, alertSchema, channels
 import type { PlatformPort } from '../platform/port';
 import type { Logger } from '../log/logger';
 import type { Vault } from '../vault/vault';
+import { sendSmtp } from '../notify/smtp';
 
 type RuleInput = z.output<typeof alertRuleInput>;
 type Scope = z.output<typeof alertScopeSchema>;
@@ -14,6 +15,10 @@ type Alert = z.output<typeof alertSchema>;
 
 const SMTP_SECRET = 'alerts-smtp-password';
 export const HOST_OFFLINE_RULE = 'builtin-host-offline';
+export const AGENT_LOST_RULE = 'builtin-agent-lost';
+/** Host statuses each built-in rule watches: the host cannot be reached over SSH, or it can but its agent is gone. */
+const BUILTIN_STATUSES: Record<string, string[]> = { 'host.offline': ['unreachable'], 'agent.lost': ['offline'] };
+const isBuiltinMetric = (m: string) => m in BUILTIN_STATUSES;
 /** A series with no sample for this long is not evaluated (its host being offline is the built-in rule's business). */
 const STALE_MS = 10 * 60_000;
 
@@ -73,12 +78,12 @@ export class AlertEngine {
   constructor(private readonly o: AlertEngineOptions) {
     this.log = o.logger.scope('alerts');
     const now = new Date().toISOString();
-    o.db
-      .prepare(
-        `INSERT OR IGNORE INTO alert_rules (id, name, kind, metric, scope, condition, threshold, duration_s, severity, channels, enabled, builtin, created_at, updated_at)
-         VALUES (?, 'Host offline', 'host', 'host.offline', '{"type":"all"}', '>=', 1, 60, 'critical', '["desktop"]', 1, 1, ?, ?)`,
-      )
-      .run(HOST_OFFLINE_RULE, now, now);
+    const builtin = o.db.prepare(
+      `INSERT OR IGNORE INTO alert_rules (id, name, kind, metric, scope, condition, threshold, duration_s, severity, channels, enabled, builtin, created_at, updated_at)
+       VALUES (?, ?, 'host', ?, '{"type":"all"}', '>=', 1, 60, ?, '["desktop"]', 1, 1, ?, ?)`,
+    );
+    builtin.run(HOST_OFFLINE_RULE, 'Host offline', 'host.offline', 'critical', now, now);
+    builtin.run(AGENT_LOST_RULE, 'Agent lost', 'agent.lost', 'warning', now, now);
   }
 
   rules(): AlertRule[] {
@@ -92,7 +97,7 @@ export class AlertEngine {
   }
 
   create(input: RuleInput): AlertRule {
-    if (input.metric === 'host.offline') throw new ApiError('validation', 'metric: host.offline is the built-in rule; change its threshold, duration or channels instead', { issues: [{ path: 'metric', message: 'built-in only', code: 'invalid' }] });
+    if (isBuiltinMetric(input.metric)) throw new ApiError('validation', `metric: ${input.metric} is a built-in rule; change its threshold, duration or channels instead`, { issues: [{ path: 'metric', message: 'built-in only', code: 'invalid' }] });
     const id = `ar-${randomBytes(8).toString('hex')}`;
     const now = new Date().toISOString();
     this.o.db
@@ -107,7 +112,7 @@ export class AlertEngine {
   update(id: string, input: RuleInput): AlertRule {
     const cur = this.rule(id);
     if (cur.builtin && (input.metric !== cur.metric || input.kind !== cur.kind)) throw new ApiError('conflict', 'a built-in rule keeps its metric');
-    if (!cur.builtin && input.metric === 'host.offline') throw new ApiError('validation', 'metric: host.offline is the built-in rule', { issues: [{ path: 'metric', message: 'built-in only', code: 'invalid' }] });
+    if (!cur.builtin && isBuiltinMetric(input.metric)) throw new ApiError('validation', `metric: ${input.metric} is a built-in rule`, { issues: [{ path: 'metric', message: 'built-in only', code: 'invalid' }] });
     this.o.db
       .prepare('UPDATE alert_rules SET name = ?, kind = ?, metric = ?, scope = ?, condition = ?, threshold = ?, duration_s = ?, severity = ?, channels = ?, enabled = ?, updated_at = ? WHERE id = ?')
       .run(input.name, input.kind, input.metric, JSON.stringify(input.scope), input.condition, input.threshold, input.durationSeconds, input.severity, JSON.stringify(input.channels), input.enabled ? 1 : 0, new Date().toISOString(), id);
@@ -199,21 +204,7 @@ export class AlertEngine {
         const c = this.channels().email;
         if (!c) throw new Error('e-mail is not set up (alerts.setChannels)');
         const password = (await this.o.vault.get(SMTP_SECRET))?.toString('utf8');
-        const { createTransport } = await import('nodemailer');
-        const transport = createTransport({
-          host: c.host,
-          port: c.port,
-          secure: c.secure,
-          auth: c.user ? { user: c.user, pass: password ?? '' } : undefined,
-          connectionTimeout: 10_000,
-          greetingTimeout: 10_000,
-          socketTimeout: 20_000,
-        });
-        try {
-          await transport.sendMail({ from: c.from, to: c.to.join(', '), subject: msg.subject, text: msg.text });
-        } finally {
-          transport.close();
-        }
+        await sendSmtp(c, password, { to: c.to, subject: msg.subject, text: msg.text });
       } else {
         const c = this.channels().webhook;
         if (!c) throw new Error('the webhook is not set up (alerts.setChannels)');
@@ -242,14 +233,14 @@ export class AlertEngine {
     let resolved = 0;
     const rules = this.o.db.prepare('SELECT * FROM alert_rules WHERE enabled = 1').all() as RuleRow[];
     for (const rule of rules) {
-      const candidates = rule.metric === 'host.offline' ? this.offlineCandidates(rule, now) : this.metricCandidates(rule, now);
+      const candidates = isBuiltinMetric(rule.metric) ? this.offlineCandidates(rule, now) : this.metricCandidates(rule, now);
       const open = new Map(
         (this.o.db.prepare('SELECT id, resource_id FROM alerts WHERE rule_id = ? AND resolved_at IS NULL').all(rule.id) as { id: number; resource_id: string }[]).map((r) => [r.resource_id, r.id]),
       );
       for (const c of candidates) {
         const alertId = open.get(c.id);
         if (alertId === undefined && c.breach) {
-          const msg = `${rule.name}: ${c.name} ${rule.metric === 'host.offline' ? 'is offline' : `${rule.metric} ${fmt(c.value)} ${rule.condition} ${fmt(rule.threshold)}`}`;
+          const msg = `${rule.name}: ${c.name} ${rule.metric === 'host.offline' ? 'is offline' : rule.metric === 'agent.lost' ? 'answers over SSH but its agent does not' : `${rule.metric} ${fmt(c.value)} ${rule.condition} ${fmt(rule.threshold)}`}`;
           const id = Number(
             this.o.db
               .prepare('INSERT INTO alerts (rule_id, kind, resource_id, resource_name, severity, value, fired_at, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
@@ -258,7 +249,7 @@ export class AlertEngine {
           fired++;
           await this.notify(rule, id, 'firing', c, msg, now);
         } else if (alertId !== undefined && c.clear) {
-          const msg = `${rule.name}: ${c.name} ${rule.metric === 'host.offline' ? 'is back online' : `${rule.metric} back at ${fmt(c.value)}`}`;
+          const msg = `${rule.name}: ${c.name} ${rule.metric === 'host.offline' ? 'is back online' : rule.metric === 'agent.lost' ? 'has its agent back' : `${rule.metric} back at ${fmt(c.value)}`}`;
           this.o.db.prepare('UPDATE alerts SET resolved_at = ? WHERE id = ?').run(new Date(now).toISOString(), alertId);
           resolved++;
           await this.notify(rule, alertId, 'resolved', c, msg, now);
@@ -268,7 +259,7 @@ export class AlertEngine {
       const seen = new Set(candidates.map((c) => c.id));
       for (const [resourceId, alertId] of open) {
         if (seen.has(resourceId)) continue;
-        const stale = rule.metric !== 'host.offline' && this.o.db.prepare(`SELECT 1 FROM ${rule.kind === 'host' ? 'hosts' : 'guests'} WHERE id = ?`).get(resourceId) && this.inScope(rule, resourceId);
+        const stale = !isBuiltinMetric(rule.metric) && this.o.db.prepare(`SELECT 1 FROM ${rule.kind === 'host' ? 'hosts' : 'guests'} WHERE id = ?`).get(resourceId) && this.inScope(rule, resourceId);
         if (stale) continue; // no fresh data: keep the state (host offline says why)
         this.o.db.prepare('UPDATE alerts SET resolved_at = ? WHERE id = ?').run(new Date(now).toISOString(), alertId);
         resolved++;
@@ -319,11 +310,13 @@ export class AlertEngine {
   private offlineCandidates(rule: RuleRow, now: number): { id: string; name: string; value: number; breach: boolean; clear: boolean }[] {
     const { sql, args } = this.scopeSql(rule, 'r.id');
     const hosts = this.o.db.prepare(`SELECT r.id AS id, r.name AS name, r.status AS status FROM hosts r JOIN host_links l ON l.host_id = r.id WHERE l.agent_version IS NOT NULL ${sql}`).all(...args) as { id: string; name: string; status: string }[];
+    const statuses = BUILTIN_STATUSES[rule.metric] ?? [];
     return hosts.map((h) => {
-      const down = h.status === 'offline' || h.status === 'unreachable';
-      if (!down) this.offlineSince.delete(h.id);
-      else if (!this.offlineSince.has(h.id)) this.offlineSince.set(h.id, now);
-      const since = this.offlineSince.get(h.id);
+      const down = statuses.includes(h.status);
+      const key = `${rule.id}/${h.id}`;
+      if (!down) this.offlineSince.delete(key);
+      else if (!this.offlineSince.has(key)) this.offlineSince.set(key, now);
+      const since = this.offlineSince.get(key);
       return { id: h.id, name: h.name, value: down ? 1 : 0, breach: down && since !== undefined && now - since >= rule.duration_s * 1000, clear: !down };
     });
   }

@@ -6,14 +6,14 @@ import { METRIC_KINDS, METRICS } from './monitoring';
 /**
  * Alerts: rules on any stored metric over a scope, evaluated after every collection; an alert fires once its condition
  * held for the rule's whole duration and resolves when it no longer holds. Notifications go to the desktop (platform
- * port), e-mail (SMTP) and a webhook; each delivery's outcome is kept. Built in: host offline (`host.offline`).
+ * port), e-mail (SMTP) and a webhook; each delivery's outcome is kept. Built in: host offline (`host.offline`: SSH cannot reach it) and agent lost (`agent.lost`: SSH works, its agent does not answer).
  */
 
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 export const CONDITIONS = ['>', '>=', '<', '<='] as const;
 export const CHANNELS = ['desktop', 'email', 'webhook'] as const;
 /** Pseudo-metrics of built-in rules. */
-export const BUILTIN_METRICS = ['host.offline'] as const;
+export const BUILTIN_METRICS = ['host.offline', 'agent.lost'] as const;
 
 export const alertScopeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('all') }).strict(),

@@ -1743,6 +1743,8 @@ const en = {
   monitoring: {
     title: 'Monitoring',
     metricNames: {
+      host_offline: 'Host offline (SSH unreachable)',
+      agent_lost: 'Agent lost (SSH works, agent does not)',
       cpu_util: 'CPU use (%)',
       mem_util: 'Memory use (%)',
       mem_used_bytes: 'Memory used',

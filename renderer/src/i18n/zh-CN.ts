@@ -1742,6 +1742,8 @@ const zhCN: MessageSchema = {
   monitoring: {
     title: '监控',
     metricNames: {
+      host_offline: '宿主机离线（SSH 不可达）',
+      agent_lost: '代理失联（SSH 可用，代理无响应）',
       cpu_util: 'CPU 使用率 (%)',
       mem_util: '内存使用率 (%)',
       mem_used_bytes: '已用内存',

@@ -78,7 +78,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
   const clouds = new CloudService({ db, vault, engine: () => engineRef!, mutations, repo: inventory, logger, registry: new CloudRegistry(defaultCloudDrivers()) });
   for (const d of clouds.computeDrivers()) drivers.register(d);
   for (const d of o.drivers ?? []) drivers.register(d);
-  const reports = reportsModule({ db, dataDir: o.dataDir, dbFile: join(o.dataDir, DB_FILE), platform: o.platform, version: o.version, logger, engine: () => engineRef! });
+  const reports = reportsModule({ db, dataDir: o.dataDir, dbFile: join(o.dataDir, DB_FILE), platform: o.platform, version: o.version, logger, engine: () => engineRef!, vault });
   const engine = new TaskEngine({
     db,
     bus,

@@ -8,6 +8,7 @@ import type { Row } from '../inventory/specs';
 import { CloudService, credentialHint, credentialsOf, secretIdOf } from './service';
 import { CLOUD_TABLES, dropRegions, parseExtId } from './sync';
 import { toApiError } from './retry';
+import { setMapping } from './projects';
 
 /** The clouds.* commands: accounts (add, validate, regions, update, credentials, sync-now, remove) and operations. */
 export function cloudHandlers(d: { db: Database.Database; svc: CloudService; mutations: InventoryMutations }): DomainHandlers<typeof clouds> {
@@ -96,7 +97,9 @@ export function cloudHandlers(d: { db: Database.Database; svc: CloudService; mut
           `UPDATE cloud_accounts SET name = coalesce(?, name), regions = coalesce(?, regions), sync_interval_minutes = coalesce(?, sync_interval_minutes), endpoint = CASE WHEN ? THEN ? ELSE endpoint END, updated_at = ? WHERE id = ?`,
         ).run(i.name ?? null, i.regions ? JSON.stringify(i.regions) : null, i.syncIntervalMinutes ?? null, i.endpoint !== undefined ? 1 : 0, i.endpoint ?? null, now(), i.id);
         if (i.regions) dropRegions(db, i.id, i.regions);
+        if (i.projectMapping !== undefined) setMapping(db, i.id, i.projectMapping);
       })();
+      if (i.projectMapping !== undefined) for (const k of ['guests', 'disks'] as const) d.mutations.changed(k, '*', 'updated');
       if (i.endpoint !== undefined) svc.forget(i.id);
       d.mutations.changed('cloudAccounts', i.id, 'updated');
       return svc.detail(i.id);

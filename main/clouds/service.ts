@@ -15,6 +15,7 @@ import { CloudRegistry } from './registry';
 import { guestActionsOf, type CloudAccountConfig, type CloudProvider, type CloudSession, type CloudCredentials, type IngressRule } from './types';
 import { errorText, toApiError } from './retry';
 import { parseExtId, syncAccount, type RegionResult } from './sync';
+import { applyMapping, mappingOf } from './projects';
 
 export const secretIdOf = (accountId: string) => `cloud:${accountId}:credentials`;
 
@@ -140,6 +141,7 @@ export class CloudService {
       guests,
       syncing,
       nextSyncAt: r.last_sync_at ? new Date(Date.parse(r.last_sync_at) + r.sync_interval_minutes * 60_000).toISOString() : null,
+      projectMapping: mappingOf(this.o.db, id),
     };
   }
   /** Access key ids etc. of the accounts, cached at add time and when credentials are read (never the secret). */
@@ -253,6 +255,7 @@ export class CloudService {
             throw new ApiError('unreachable', `every region failed: ${msg}`, { regions: failed.map((f) => ({ region: f.region, error: f.error, code: f.code })) });
           }
           markReachable(this.o.db, { cloudAccountId: p.accountId });
+          applyMapping(this.o.db, p.accountId);
           this.o.db.prepare('UPDATE cloud_accounts SET last_sync_at = ?, last_error = ?, status = ? WHERE id = ?').run(now, failed.length ? failed.map((f) => `${f.region}: ${f.error}`).join('; ') : null, 'active', p.accountId);
           this.o.mutations.changed('cloudAccounts', p.accountId, 'updated');
           this.changedAll(['regions', 'zones', 'wires', 'networks', 'securityGroups', 'guests', 'disks', 'snapshots', 'images', 'eips', 'keypairs']);
@@ -319,6 +322,7 @@ export class CloudService {
           const res = await syncAccount({ db: this.o.db, accountId: p.accountId, provider: r.provider, session, regions: [p.region], kinds: ['regions', ...p.refresh], signal }).catch((e: unknown) => {
             throw toApiError(e);
           });
+          applyMapping(this.o.db, p.accountId);
           this.changedAll(p.refresh.map((k) => ({ instances: 'guests', vpcs: 'wires', subnets: 'networks' })[k as string] ?? k));
           return { done: { op: p.op, refreshed: res.map((x) => x.region) }, message: `${p.op} done` };
         },

@@ -351,8 +351,9 @@ export class InventoryMutations {
         const g = this.repo.row('guests', id);
         if (!g) throw new ApiError('not_found', `guest ${id} does not exist`, { id });
         this.writable('guests', g);
-        moved += this.db.prepare('UPDATE guests SET project_id = ?, updated_at = ? WHERE id = ?').run(projectId, now(), id).changes;
-        this.db.prepare('UPDATE disks SET project_id = ? WHERE guest_id = ?').run(projectId, id);
+        // project_source 'user': a cloud account's tag → project mapping never changes it back (main/clouds/projects.ts).
+        moved += this.db.prepare(`UPDATE guests SET project_id = ?, project_source = 'user', updated_at = ? WHERE id = ?`).run(projectId, now(), id).changes;
+        this.db.prepare(`UPDATE disks SET project_id = ?, project_source = 'user' WHERE guest_id = ?`).run(projectId, id);
         this.db.prepare(`UPDATE ip_allocations SET project_id = ? WHERE owner_kind = 'guest' AND owner_id = ?`).run(projectId, id);
       }
     })();

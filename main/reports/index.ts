@@ -4,6 +4,8 @@ import type { Logger } from '../log/logger';
 import type { PlatformPort } from '../platform/port';
 import type { TaskEngine } from '../tasks/engine';
 import type { TaskType } from '../tasks/types';
+import type { Vault } from '../vault/vault';
+import { sendConfiguredMail, smtpSettings } from '../notify/smtp';
 import { reportHandlers } from './handlers';
 import { RatesRepo } from './rates';
 import { guardReadOnly } from './read-only';
@@ -16,13 +18,16 @@ import { snapshotOf } from './snapshot-meta';
  * Reports as the composition root sees them: their task types, their handlers, the schedule timer, and whether this
  * database is an opened snapshot (then every changing command but a few is refused, and no schedule runs).
  */
-export function reportsModule(o: { db: Database.Database; dataDir: string; dbFile: string; platform: PlatformPort; version: string; logger: Logger; engine: () => TaskEngine }) {
+export function reportsModule(o: { db: Database.Database; dataDir: string; dbFile: string; platform: PlatformPort; version: string; logger: Logger; engine: () => TaskEngine; vault?: Vault }) {
   const rates = new RatesRepo(o.db);
   const snapshot = snapshotOf(o.db);
   const scheduler = new ReportScheduler({
     db: o.db,
     logger: o.logger,
     submit: (params, createdBy) => o.engine().submit('reports.run', params, { createdBy, concurrencyKey: 'reports' }),
+    smtpReady: () => smtpSettings(o.db) !== null,
+    mail: o.vault ? (msg) => sendConfiguredMail(o.db, o.vault!, msg) : undefined,
+    watchTasks: (listener) => o.engine().onTaskUpdate(listener),
   });
   const taskTypes: TaskType<any>[] = [reportRunTask({ dataDir: o.dataDir, dbFile: o.dbFile, platform: o.platform }), snapshotTask({ dataDir: o.dataDir, dbFile: o.dbFile, version: o.version })];
   return {

@@ -5,13 +5,16 @@ import { nextCronRun, parseCron } from '@shared/cron';
 import type { Cadence, Schedule, ScheduleInput } from '@shared/contract/reports';
 import type { Logger } from '../log/logger';
 import type { Task } from '@shared/contract/tasks';
+import type { MailMessage } from '../notify/smtp';
 import { checkFolder, type RunParams } from './run-task';
+import { labels } from './labels';
 
 /**
  * Report schedules: each is due at its next_run_at; while the app runs, a timer set for the earliest one (at most a
  * minute ahead, so that clock changes are caught) submits a `reports.run` task that writes into the schedule's folder.
  * At start, a schedule whose time passed while the app was closed runs once ('missed'), however many times it was
- * missed, and its next time is counted from then. Mailing reports waits for SMTP (the monitoring issue).
+ * missed, and its next time is counted from then. A schedule with recipients mails each run's file, once the run
+ * succeeded, through the SMTP server set up for alerts; the outcome is kept on the schedule (the file stays either way).
  */
 export function cadenceCron(c: Cadence): string {
   if (c.kind === 'cron') return c.expression;
@@ -44,6 +47,10 @@ interface Row {
   task_status: Schedule['lastStatus'];
   task_result: string | null;
   task_error: string | null;
+  recipients: string;
+  delivery_status: 'sending' | 'sent' | 'failed' | null;
+  delivery_error: string | null;
+  delivery_at: string | null;
 }
 
 export type ScheduleView = Schedule;
@@ -76,6 +83,8 @@ function toSchedule(r: Row): ScheduleView {
     lastStatus: r.task_status,
     lastFile,
     lastError,
+    recipients: JSON.parse(r.recipients) as string[],
+    lastDelivery: r.delivery_status && r.delivery_at ? { status: r.delivery_status, error: r.delivery_error, at: r.delivery_at } : null,
   };
 }
 
@@ -87,10 +96,23 @@ export interface SchedulerOptions {
   now?: () => Date;
   /** The longest the timer sleeps before it looks again (default one minute). */
   maxSleepMs?: number;
+  /** Whether SMTP is set up (a schedule with recipients is refused without it). */
+  smtpReady?: () => boolean;
+  /** Sends one mail through the configured SMTP server; throws when it could not. */
+  mail?: (msg: MailMessage) => Promise<void>;
+  /** Calls the listener on each task update; answers how to stop. */
+  watchTasks?: (listener: (task: Task) => void) => () => void;
+}
+
+function recipientsIssue(field: string): ApiError {
+  const message = 'e-mail is not set up: set the SMTP server under Monitoring → Alerts → Channels (alerts.setChannels) first';
+  return new ApiError('validation', `${field}: ${message}`, { issues: [{ path: field, message, code: 'smtp_not_configured' }] });
 }
 
 export class ReportScheduler {
   private timer: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
+  private readonly mailing = new Set<Promise<void>>();
   private started = false;
   private readonly log: Logger;
   private readonly now: () => Date;
@@ -123,16 +145,18 @@ export class ReportScheduler {
 
   create(input: ScheduleInput): ScheduleView {
     checkFolder(input.folder, 'folder');
+    const recipients = input.recipients ?? [];
+    if (recipients.length > 0 && !this.o.smtpReady?.()) throw recipientsIssue('recipients');
     const id = randomUUID();
     const t = this.now().toISOString();
     const next = input.enabled ? nextRun(input.cadence, this.now())?.toISOString() ?? null : null;
     try {
       this.o.db
         .prepare(
-          `INSERT INTO report_schedules (id, name, report, format, locale, bom, cadence, folder, enabled, created_at, updated_at, next_run_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO report_schedules (id, name, report, format, locale, bom, cadence, folder, enabled, created_at, updated_at, next_run_at, recipients)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, input.name, JSON.stringify(input.report), input.format, input.locale, input.bom ? 1 : 0, JSON.stringify(input.cadence), input.folder, input.enabled ? 1 : 0, t, t, next);
+        .run(id, input.name, JSON.stringify(input.report), input.format, input.locale, input.bom ? 1 : 0, JSON.stringify(input.cadence), input.folder, input.enabled ? 1 : 0, t, t, next, JSON.stringify(recipients));
     } catch (e) {
       if (/UNIQUE/.test((e as Error).message)) throw new ApiError('conflict', `a report schedule named ${input.name} already exists`, { field: 'name' });
       throw e;
@@ -144,15 +168,16 @@ export class ReportScheduler {
   update(id: string, patch: Partial<ScheduleInput>): ScheduleView {
     const cur = this.get(id);
     if (patch.folder !== undefined) checkFolder(patch.folder, 'patch.folder');
+    if (patch.recipients !== undefined && patch.recipients.length > 0 && !this.o.smtpReady?.()) throw recipientsIssue('patch.recipients');
     const merged = { ...cur, ...patch };
     const cadenceChanged = patch.cadence !== undefined || (patch.enabled === true && !cur.enabled);
     const next = !merged.enabled ? null : cadenceChanged || !cur.nextRunAt ? (nextRun(merged.cadence, this.now())?.toISOString() ?? null) : cur.nextRunAt;
     try {
       this.o.db
         .prepare(
-          `UPDATE report_schedules SET name = ?, report = ?, format = ?, locale = ?, bom = ?, cadence = ?, folder = ?, enabled = ?, updated_at = ?, next_run_at = ? WHERE id = ?`,
+          `UPDATE report_schedules SET name = ?, report = ?, format = ?, locale = ?, bom = ?, cadence = ?, folder = ?, enabled = ?, updated_at = ?, next_run_at = ?, recipients = ? WHERE id = ?`,
         )
-        .run(merged.name, JSON.stringify(merged.report), merged.format, merged.locale, merged.bom ? 1 : 0, JSON.stringify(merged.cadence), merged.folder, merged.enabled ? 1 : 0, this.now().toISOString(), next, id);
+        .run(merged.name, JSON.stringify(merged.report), merged.format, merged.locale, merged.bom ? 1 : 0, JSON.stringify(merged.cadence), merged.folder, merged.enabled ? 1 : 0, this.now().toISOString(), next, JSON.stringify(merged.recipients), id);
     } catch (e) {
       if (/UNIQUE/.test((e as Error).message)) throw new ApiError('conflict', `a report schedule named ${merged.name} already exists`, { field: 'patch.name' });
       throw e;
@@ -198,6 +223,11 @@ export class ReportScheduler {
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.unwatch = this.o.watchTasks?.((t) => this.onTask(t)) ?? null;
+    // A mail cut off by the app closing is not retried (the file is in its folder): say so rather than 'sending' forever.
+    this.o.db
+      .prepare(`UPDATE report_schedules SET delivery_status = 'failed', delivery_error = 'Skydeck closed while the mail was being sent', delivery_at = ? WHERE delivery_status = 'sending'`)
+      .run(this.now().toISOString());
     this.runDue('missed');
     this.arm();
   }
@@ -224,5 +254,65 @@ export class ReportScheduler {
     this.started = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.unwatch?.();
+    this.unwatch = null;
+  }
+
+  /** Resolves when every mail being sent has been sent or has failed. */
+  async idle(): Promise<void> {
+    while (this.mailing.size > 0) await Promise.allSettled([...this.mailing]);
+  }
+
+  /** A schedule's run succeeded: mails its file to the schedule's recipients, once per run. */
+  private onTask(t: Task): void {
+    if (t.type !== 'reports.run' || t.status !== 'succeeded') return;
+    const scheduleId = typeof t.params.scheduleId === 'string' ? t.params.scheduleId : null;
+    if (!scheduleId || !this.o.mail) return;
+    const at = this.now().toISOString();
+    // Claim the run (a task update may come more than once); a schedule without recipients is left alone.
+    const claimed = this.o.db
+      .prepare(
+        `UPDATE report_schedules SET delivery_status = 'sending', delivery_error = NULL, delivery_at = ?, delivery_task_id = ?
+          WHERE id = ? AND recipients <> '[]' AND (delivery_task_id IS NULL OR delivery_task_id <> ?)`,
+      )
+      .run(at, t.id, scheduleId, t.id).changes;
+    if (claimed === 0) return;
+    const p = this.deliver(scheduleId, t).finally(() => this.mailing.delete(p));
+    this.mailing.add(p);
+  }
+
+  private async deliver(scheduleId: string, t: Task): Promise<void> {
+    const setStatus = (status: 'sent' | 'failed', error: string | null) => {
+      try {
+        this.o.db.prepare('UPDATE report_schedules SET delivery_status = ?, delivery_error = ?, delivery_at = ? WHERE id = ? AND delivery_task_id = ?').run(status, error, this.now().toISOString(), scheduleId, t.id);
+      } catch (e) {
+        // The app closed (or the schedule went) while the mail was on its way.
+        this.log.warn('report mail outcome not recorded', { schedule: scheduleId, task: t.id, status, error: e });
+      }
+    };
+    try {
+      const s = this.get(scheduleId);
+      const result = t.result as { file?: string; path?: string; rows?: number } | null;
+      if (!result?.path || !result.file) throw new Error('the run wrote no file');
+      const runAt = typeof t.params.at === 'string' ? t.params.at : (t.finishedAt ?? this.now().toISOString());
+      const date = runAt.slice(0, 10);
+      const title = labels(s.locale).title[s.report.type];
+      const zh = s.locale === 'zh-CN';
+      await this.o.mail!({
+        to: s.recipients,
+        subject: `${title} — ${date}`,
+        text: zh
+          ? `附件是报表计划“${s.name}”于 ${date} 生成的${title}（${s.format.toUpperCase()}，${result.rows ?? 0} 行）：${result.file}。\n该文件也已保存到 ${s.folder}。\n\n—— Skydeck`
+          : `Attached is the ${title.toLowerCase()} written by the report schedule "${s.name}" on ${date} (${s.format.toUpperCase()}, ${result.rows ?? 0} rows): ${result.file}.\nThe file is also kept in ${s.folder}.\n\n— Skydeck`,
+        attachments: [{ filename: result.file, path: result.path }],
+      });
+      setStatus('sent', null);
+      this.log.info('report mailed', { schedule: scheduleId, task: t.id, to: s.recipients.length });
+    } catch (e) {
+      const err = e as Error & { cause?: { message?: string } };
+      const error = err.cause?.message ? `${err.message}: ${err.cause.message}` : err.message;
+      setStatus('failed', error);
+      this.log.warn('report mail failed', { schedule: scheduleId, task: t.id, error });
+    }
   }
 }

@@ -66,6 +66,20 @@ export const cloudEndpointSchema = endpointUrl.default(null);
 
 export const regionStatusSchema = z.object({ ok: z.boolean(), error: z.string().nullable(), code: z.string().nullable(), at: isoTime });
 
+/**
+ * Cloud tags mapped to Skydeck projects (main/clouds/projects.ts): the value of tag `tagKey` names a project
+ * (case-insensitive) unless `overrides` maps that value to a project id; otherwise `defaultProjectId`. Applied at every
+ * sync to the account's guests and disks; a project a user set (a move) is never changed by it.
+ */
+export const cloudProjectMappingSchema = z
+  .object({
+    tagKey: z.string().trim().min(1).max(128).nullable().default(null),
+    defaultProjectId: idSchema.nullable().default(null),
+    overrides: z.record(z.string().trim().min(1).max(256), idSchema).default({}),
+  })
+  .strict();
+export type CloudProjectMapping = z.infer<typeof cloudProjectMappingSchema>;
+
 export const cloudAccountDetailSchema = z.object({
   account: RESOURCE_KINDS.cloudAccounts,
   provider: z.enum(CLOUD_PROVIDERS),
@@ -76,6 +90,8 @@ export const cloudAccountDetailSchema = z.object({
   guests: z.number().int(),
   syncing: z.boolean(),
   nextSyncAt: isoTime.nullable(),
+  /** The account's tag → project mapping (null: none). */
+  projectMapping: cloudProjectMappingSchema.nullable(),
 });
 export type CloudAccountDetail = z.infer<typeof cloudAccountDetailSchema>;
 
@@ -123,8 +139,18 @@ export const clouds = {
     mutating: false,
   }),
   'clouds.update': command({
-    summary: 'Rename a cloud account, change its regions, sync interval or endpoint',
-    input: z.object({ id: idSchema, name: z.string().trim().min(1).max(128).optional(), regions: regionNamesSchema.optional(), syncIntervalMinutes: intervalSchema.optional(), endpoint: endpointUrl.optional() }).strict(),
+    summary: 'Rename a cloud account, change its regions, sync interval, endpoint or tag → project mapping',
+    input: z
+      .object({
+        id: idSchema,
+        name: z.string().trim().min(1).max(128).optional(),
+        regions: regionNamesSchema.optional(),
+        syncIntervalMinutes: intervalSchema.optional(),
+        endpoint: endpointUrl.optional(),
+        /** null removes the mapping (the projects it set are unset; projects users set stay). */
+        projectMapping: cloudProjectMappingSchema.nullable().optional(),
+      })
+      .strict(),
     output: cloudAccountDetailSchema,
     mutating: true,
   }),

@@ -163,6 +163,8 @@ export const scheduleInputSchema = z
     /** Where each run writes its file (a folder on this workstation). */
     folder: absolutePath,
     enabled: z.boolean().default(true),
+    /** Mail each run's file to these addresses through the SMTP server set up for alerts (`alerts.setChannels`). */
+    recipients: z.array(z.email('an e-mail address, e.g. ops@example.com')).max(20).default([]),
   })
   .strict();
 export type ScheduleInput = z.infer<typeof scheduleInputSchema>;
@@ -188,6 +190,9 @@ export const scheduleSchema = z.object({
   lastStatus: z.enum(TASK_STATUSES).nullable(),
   lastFile: z.string().nullable(),
   lastError: z.string().nullable(),
+  recipients: z.array(z.string()),
+  /** The last run's mail: sending, sent or failed (with why), and when; null when none was sent. */
+  lastDelivery: z.object({ status: z.enum(['sending', 'sent', 'failed']), error: z.string().nullable(), at: isoTime }).nullable(),
 });
 export type Schedule = z.infer<typeof scheduleSchema>;
 
@@ -272,7 +277,7 @@ export const reports = {
     mutating: true,
   }),
   'reports.listSchedules': command({ summary: 'Report schedules with their last and next runs', input: z.object({}).strict(), output: z.object({ items: z.array(scheduleSchema) }), mutating: false }),
-  'reports.createSchedule': command({ summary: 'Run a report on a schedule while the app runs, into a folder', input: scheduleInputSchema, output: scheduleSchema, mutating: true }),
+  'reports.createSchedule': command({ summary: 'Run a report on a schedule while the app runs, into a folder, optionally mailing each file to recipients (SMTP as set up for alerts)', input: scheduleInputSchema, output: scheduleSchema, mutating: true }),
   'reports.updateSchedule': command({
     summary: 'Change a schedule (what is given replaces what it had)',
     input: z.object({ id: idSchema, patch: scheduleInputSchema.partial().strict() }).strict(),

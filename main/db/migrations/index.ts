@@ -9,6 +9,8 @@ import { m0007 } from './0007_guest_tag_rowids';
 import { m0008 } from './0008_reports';
 import { m0009 } from './0009_clouds';
 import { m0010 } from './0010_monitoring';
+import { m0011 } from './0011_report_mail';
+import { m0012 } from './0012_cloud_project_mapping';
 
 /** Every migration in order. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012];

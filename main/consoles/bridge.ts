@@ -131,7 +131,7 @@ export function bridgeTerminal(
      * Hold the browser's input until the remote side shows this (e.g. `virsh console`'s "Escape character" line: keys
      * typed before it attaches are lost), or until timeoutMs.
      */
-    inputGate?: { until: RegExp; timeoutMs: number };
+    inputGate?: { until: RegExp; timeoutMs: number; settleMs?: number };
   },
 ): { close(code: number, reason: string): void } {
   const stats = o.stats ?? { bytesIn: 0, bytesOut: 0 };
@@ -200,7 +200,11 @@ export function bridgeTerminal(
     };
     const watch = (chunk: Buffer) => {
       seen = (seen + chunk.toString('latin1')).slice(-4096);
-      if (gate.until.test(seen)) open();
+      // The remote side may still be switching its terminal mode right after it printed the line: a short settle.
+      if (gate.until.test(seen)) {
+        pty.off('data', watch);
+        setTimeout(open, gate.settleMs ?? 0).unref();
+      }
     };
     const timer = setTimeout(open, gate.timeoutMs);
     timer.unref();

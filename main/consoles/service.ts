@@ -402,7 +402,7 @@ export class ConsoleService {
         const pty = await s.connector.connect();
         if (closedEarly) return void pty.destroy();
         ws.off('close', onEarlyClose);
-        const b = bridgeTerminal(ws, pty, { stats: s.stats, onClose, title: s.title, ...(s.kind === 'serial' ? { inputGate: { until: /Escape character/, timeoutMs: 5_000 } } : {}) });
+        const b = bridgeTerminal(ws, pty, { stats: s.stats, onClose, title: s.title, ...(s.kind === 'serial' ? { inputGate: { until: /Escape character[^\n]*\n/, timeoutMs: 5_000, settleMs: 300 } } : {}) });
         s.close = b.close;
         replay();
       }

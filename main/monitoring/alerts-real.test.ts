@@ -100,7 +100,12 @@ describe('alerts on real metrics', () => {
     const rule = await ok('alerts.createRule', { name: 'Memory in use', kind: 'host', metric: 'mem.util', scope: { type: 'resource', id: hostId }, condition: '>', threshold: 1, durationSeconds: 3, severity: 'critical', channels: ['desktop', 'email', 'webhook'] });
     ruleId = rule.id;
     const created = Date.now();
-    const [firing] = await until('the alert to fire', async () => ((await alertsOf('firing')).filter((a) => a.ruleId === ruleId).length ? alertsOf('firing') : null), 30_000);
+    // Fired, and all three channels tried (the alert row is written before its notifications go out).
+    const firing = await until(
+      'the alert to fire and its three notifications to be recorded',
+      async () => (await alertsOf('firing')).find((a) => a.ruleId === ruleId && a.deliveries.filter((d: any) => d.event === 'firing').length >= 3),
+      30_000,
+    );
     // Not before the condition held for its duration: the host's samples go back at least 3 s before it fired.
     const oldest = t.core.db.prepare(`SELECT min(r.ts) FROM metric_raw r JOIN metric_series s ON s.id = r.series_id WHERE s.kind = 'host' AND s.resource_id = ? AND s.metric = 'mem.util'`).pluck().get(hostId) as number;
     expect(Date.parse(firing!.firedAt) - oldest).toBeGreaterThanOrEqual(3000);
@@ -118,7 +123,7 @@ describe('alerts on real metrics', () => {
 
     // The condition stops holding: resolved, and said so on every channel.
     await ok('alerts.updateRule', { id: ruleId, rule: { name: 'Memory in use', kind: 'host', metric: 'mem.util', scope: { type: 'resource', id: hostId }, condition: '>', threshold: 99.99, durationSeconds: 3, severity: 'critical', channels: ['desktop', 'email', 'webhook'] } });
-    await until('the alert to resolve', async () => (await alertsOf('resolved')).some((a) => a.ruleId === ruleId), 15_000);
+    await until('the alert to resolve and its three notifications to be recorded', async () => (await alertsOf('resolved')).some((a) => a.ruleId === ruleId && a.deliveries.filter((d: any) => d.event === 'resolved').length >= 3), 15_000);
     const [resolved] = (await alertsOf('resolved')).filter((a) => a.ruleId === ruleId);
     expect(resolved!.resolvedAt).toBeTruthy();
     expect(resolved!.deliveries.filter((d: any) => d.event === 'resolved').map((d: any) => d.status)).toEqual(['sent', 'sent', 'sent']);

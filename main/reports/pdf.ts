@@ -32,6 +32,8 @@ const CSS = `
   th, td { border: 0.5pt solid #d1d5db; padding: 2px 4px; text-align: left; vertical-align: top; font-size: 7.5pt; word-break: break-word; }
   th { background: #f3f4f6; font-weight: 600; }
   td.n, th.n { text-align: right; white-space: nowrap; }
+  /* The row's name (host, zone, project) stays whole however many columns squeeze the table. */
+  td:first-child { white-space: nowrap; }
   tbody tr:nth-child(even) td { background: #f9fafb; }
   tfoot td { font-weight: 700; background: #eef2ff; }
   thead { display: table-header-group; }

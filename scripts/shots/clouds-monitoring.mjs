@@ -1,14 +1,13 @@
 // Screenshots of Cloud accounts (an AWS account on the SigV4-checking EC2 fake), cloud guests in Guests, and monitoring
 // (a real sshd host with the real agent and libvirt's test driver, sampled every 2 s), in light and dark, English and
 // Chinese: node scripts/shots/clouds-monitoring.mjs [outDir]. Needs root and a build.
-/* global history, dispatchEvent, PopStateEvent */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { startSshHosts } from '../peers/ssh-hosts.mjs';
 import { startAwsFake } from '../peers/clouds/aws/fake.mjs';
-import { startServer } from './server.mjs';
+import { navigate as go, startServer } from './server.mjs';
 
 const outDir = process.argv[2] ?? join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
 mkdirSync(outDir, { recursive: true });
@@ -16,11 +15,6 @@ const [peers, aws] = await Promise.all([startSshHosts({ count: 2, prefix: `skdcm
 const dataDir = mkdtempSync(join(tmpdir(), 'skydeck-shots-'));
 const server = await startServer(dataDir);
 const browser = await chromium.launch({ executablePath: process.env.SKYDECK_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
-const go = (page, path) =>
-  page.evaluate((p) => {
-    history.pushState({}, '', p);
-    dispatchEvent(new PopStateEvent('popstate', { state: {} }));
-  }, path);
 try {
   const api = server.api;
   await api('settings.set', { patch: { metricsIntervalSeconds: 2 } });

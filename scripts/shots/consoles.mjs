@@ -1,13 +1,12 @@
 // Screenshots of the consoles against real peers (an sshd host with a real libvirtd running the tiny busybox guest under
 // QEMU/TCG), in light and dark, English and Chinese: node scripts/shots/consoles.mjs [outDir]. Needs root and a build.
-/* global history, dispatchEvent, PopStateEvent */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { startSshHosts } from '../peers/ssh-hosts.mjs';
 import { buildTinyGuest } from '../peers/guest-image.mjs';
-import { startServer } from './server.mjs';
+import { navigate as go, startServer } from './server.mjs';
 
 const outDir = process.argv[2] ?? join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
 mkdirSync(outDir, { recursive: true });
@@ -16,11 +15,6 @@ const H = peers.hosts[0];
 const dataDir = mkdtempSync(join(tmpdir(), 'skydeck-shots-'));
 const server = await startServer(dataDir);
 const browser = await chromium.launch({ executablePath: process.env.SKYDECK_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
-const go = (page, path) =>
-  page.evaluate((p) => {
-    history.pushState({}, '', p);
-    dispatchEvent(new PopStateEvent('popstate', { state: {} }));
-  }, path);
 try {
   const api = server.api;
   const key = await api('hosts.probeKey', { address: H.address, port: 22 });

@@ -1,12 +1,12 @@
 // Screenshots of the Reports screens on a seeded inventory, and of an inventory snapshot opened read-only by a second
 // server, in light and dark, English and Chinese: node scripts/shots/reports.mjs [outDir]. Needs a build.
-/* global history, dispatchEvent, PopStateEvent, document */
+/* global document */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
-import { startServer } from './server.mjs';
+import { navigate as go, startServer } from './server.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const outDir = process.argv[2] ?? join(ROOT, 'docs', 'screenshots');
@@ -18,11 +18,6 @@ const folder = mkdtempSync(join(tmpdir(), 'skydeck-shots-reports-'));
 const server = await startServer(dataDir);
 let viewer = null;
 const browser = await chromium.launch({ executablePath: process.env.SKYDECK_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
-const go = (page, path) =>
-  page.evaluate((p) => {
-    history.pushState({}, '', p);
-    dispatchEvent(new PopStateEvent('popstate', { state: {} }));
-  }, path);
 try {
   const api = server.api;
   await api('reports.setRateCard', { currency: 'CNY', vcpuMonth: 60, memoryGbMonth: 15, diskGbMonth: 0.4 });

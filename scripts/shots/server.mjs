@@ -51,3 +51,12 @@ export async function startServer(dataDir, args = []) {
       }),
   };
 }
+
+/** Client-side navigation in the app (as a click on a link does: the consoles workspace and other state stay alive). */
+export function navigate(page, path) {
+  return page.evaluate((p) => {
+    /* global history, dispatchEvent, PopStateEvent */
+    history.pushState({}, '', p);
+    dispatchEvent(new PopStateEvent('popstate', { state: {} }));
+  }, path);
+}

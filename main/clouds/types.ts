@@ -134,8 +134,30 @@ export interface ICloudKeypairs {
   listKeypairs(region: string, token: string | null, o?: ListOptions): Promise<Page<CloudKeypair>>;
 }
 
+/**
+ * One instance metric sample from the provider's monitoring API (CloudWatch, CloudMonitor, Cloud Monitor, Azure
+ * Monitor), in Skydeck's metric names and units (shared/contract/monitoring.ts METRICS, kind 'guest'): `cpu.util` and
+ * `mem.util` in percent, `blk.rd_bytes_per_s`/`blk.wr_bytes_per_s` and `net.rx_bytes_per_s`/`net.tx_bytes_per_s` in
+ * bytes per second. `ts` is Unix ms (the start of the provider's period).
+ */
+export interface CloudMetricPoint { instanceId: string; metric: string; ts: number; value: number }
+export interface ICloudMetrics {
+  /**
+   * The samples of `instanceIds` (the cloud's own ids, all in `region`) with since < ts <= until, at the provider's
+   * finest period it keeps for free (AWS basic monitoring 5 min, Alibaba/Tencent 60 s, Azure PT1M). Batches ids as the
+   * API allows; throttling is retried with withRetry.
+   */
+  instanceMetrics(region: string, instanceIds: string[], since: number, until: number, signal?: AbortSignal): Promise<CloudMetricPoint[]>;
+}
+/** An on-demand (pay-as-you-go) Linux price for an instance type in a region, as the provider's price API answers it. */
+export interface CloudPrice { instanceType: string; hourly: number; currency: string }
+export interface ICloudPrices {
+  /** Prices of `instanceTypes` in `region` (types the API does not price are left out of the answer). */
+  instancePrices(region: string, instanceTypes: string[], signal?: AbortSignal): Promise<CloudPrice[]>;
+}
+
 /** One account's connection to its cloud: every per-kind interface. */
-export interface CloudSession extends ICloudRegions, ICloudNetworks, ICloudSecurityGroups, ICloudInstances, ICloudDisks, ICloudSnapshots, ICloudImages, ICloudEips, ICloudKeypairs {
+export interface CloudSession extends ICloudRegions, ICloudNetworks, ICloudSecurityGroups, ICloudInstances, ICloudDisks, ICloudSnapshots, ICloudImages, ICloudEips, ICloudKeypairs, ICloudMetrics, ICloudPrices {
   close(): void;
 }
 
@@ -202,6 +224,8 @@ export class BaseCloudSession implements CloudSession {
   associateEip(_region: string, _eipId: string, _instanceId: string, _signal?: AbortSignal): Promise<void> { return notSupported('associate EIPs'); }
   dissociateEip(_region: string, _eipId: string, _signal?: AbortSignal): Promise<void> { return notSupported('dissociate EIPs'); }
   async listKeypairs(_region: string, _token: string | null, _o?: ListOptions): Promise<Page<CloudKeypair>> { return { items: [], next: null }; }
+  instanceMetrics(_region: string, _ids: string[], _since: number, _until: number, _signal?: AbortSignal): Promise<CloudMetricPoint[]> { return notSupported('read instance metrics'); }
+  instancePrices(_region: string, _types: string[], _signal?: AbortSignal): Promise<CloudPrice[]> { return notSupported('read instance prices'); }
   close(): void {}
 }
 

@@ -29,6 +29,10 @@ export const CLOUD_OPERATIONS = [
   'dissociateEip',
   'securityGroupRules',
   'console',
+  /** The provider's monitoring API feeds the instances' charts (ICloudMetrics). */
+  'metrics',
+  /** The provider's price API feeds the cost report (ICloudPrices). */
+  'prices',
 ] as const;
 export type CloudOperation = (typeof CLOUD_OPERATIONS)[number];
 

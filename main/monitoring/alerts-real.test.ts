@@ -107,7 +107,7 @@ describe('alerts on real metrics', () => {
       30_000,
     );
     // Not before the condition held for its duration: the host's samples go back at least 3 s before it fired.
-    const oldest = t.core.db.prepare(`SELECT min(r.ts) FROM metric_raw r JOIN metric_series s ON s.id = r.series_id WHERE s.kind = 'host' AND s.resource_id = ? AND s.metric = 'mem.util'`).pluck().get(hostId) as number;
+    const oldest = t.core.monitoring.mdb.series('host', hostId, 'mem.util', 0, 8.64e15, 'raw')[0]![0];
     expect(Date.parse(firing!.firedAt) - oldest).toBeGreaterThanOrEqual(3000);
     expect(Date.now() - created).toBeLessThan(30_000);
     expect(firing).toMatchObject({ ruleName: 'Memory in use', resourceId: hostId, resourceName: H.name, severity: 'critical', state: 'firing' });

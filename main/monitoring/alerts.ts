@@ -7,6 +7,7 @@ import type { PlatformPort } from '../platform/port';
 import type { Logger } from '../log/logger';
 import type { Vault } from '../vault/vault';
 import { sendSmtp } from '../notify/smtp';
+import { MetricsDb } from './store';
 
 type RuleInput = z.output<typeof alertRuleInput>;
 type Scope = z.output<typeof alertScopeSchema>;
@@ -284,23 +285,24 @@ export class AlertEngine {
   private metricCandidates(rule: RuleRow, now: number): { id: string; name: string; value: number; breach: boolean; clear: boolean }[] {
     const { sql, args } = this.scopeSql(rule, 's.resource_id');
     const table = rule.kind === 'host' ? 'hosts' : 'guests';
-    const series = this.o.db
-      .prepare(
-        `SELECT s.id AS sid, s.resource_id AS id, r.name AS name, l.value AS value, l.ts AS ts FROM metric_series s
-         JOIN metric_latest l ON l.series_id = s.id JOIN ${table} r ON r.id = s.resource_id
-         WHERE s.kind = ? AND s.metric = ? AND l.ts >= ? ${sql}`,
-      )
-      .all(rule.kind, rule.metric, now - STALE_MS, ...args) as { sid: number; id: string; name: string; value: number; ts: number }[];
-    const windowQ = this.o.db.prepare('SELECT min(value) AS mn, max(value) AS mx, count(*) AS n FROM metric_raw WHERE series_id = ? AND ts > ? AND ts <= ?');
-    const oldestQ = this.o.db.prepare('SELECT min(ts) FROM metric_raw WHERE series_id = ?').pluck();
+    // Latest values and recent samples come from the metrics store (in memory and blocks), not SQL.
+    const mdb = MetricsDb.of(this.o.db);
+    const series = (
+      this.o.db
+        .prepare(`SELECT s.id AS sid, s.resource_id AS id, r.name AS name FROM metric_series s JOIN ${table} r ON r.id = s.resource_id WHERE s.kind = ? AND s.metric = ? ${sql}`)
+        .all(rule.kind, rule.metric, ...args) as { sid: number; id: string; name: string }[]
+    ).flatMap((s) => {
+      const l = mdb.latestOf(s.sid);
+      return l && l.ts >= now - STALE_MS ? [{ ...s, value: l.value, ts: l.ts }] : [];
+    });
     return series.map((s) => {
       const latestHolds = holds(rule.condition, s.value, rule.threshold);
       let breach = latestHolds;
       if (rule.duration_s > 0 && latestHolds) {
         const from = now - rule.duration_s * 1000;
-        const w = windowQ.get(s.sid, from, now) as { mn: number | null; mx: number | null; n: number };
-        const oldest = oldestQ.get(s.sid) as number | null;
-        const all = w.n > 0 && w.mn !== null && w.mx !== null && (rule.condition.startsWith('>') ? holds(rule.condition, w.mn, rule.threshold) : holds(rule.condition, w.mx, rule.threshold));
+        const w = mdb.rawStats(s.sid, from, now);
+        const oldest = mdb.oldestRaw(s.sid);
+        const all = w.count > 0 && w.min !== null && w.max !== null && (rule.condition.startsWith('>') ? holds(rule.condition, w.min, rule.threshold) : holds(rule.condition, w.max, rule.threshold));
         breach = all && oldest !== null && oldest <= from;
       }
       return { id: s.id, name: s.name, value: s.value, breach, clear: !latestHolds };

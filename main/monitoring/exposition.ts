@@ -1,24 +1,28 @@
-import type Database from 'better-sqlite3';
 import { COUNTERS } from './ingest';
+import type { MetricsDb } from './store';
 
 /**
  * The newest value of every series in the Prometheus text exposition format (version 0.0.4): one family per metric,
  * `skydeck_<metric with . → _>` (counters as `…_total`), labels kind, id, name and host; pool metrics carry the pool as
  * a label. Values older than `maxAgeMs` are left out (a host that stopped reporting must not look current).
  */
-export function exposition(db: Database.Database, maxAgeMs = 600_000, now = Date.now()): string {
-  const rows = db
+export function exposition(mdb: MetricsDb, maxAgeMs = 600_000, now = Date.now()): string {
+  const series = mdb.db
     .prepare(
-      `SELECT s.kind AS kind, s.resource_id AS id, s.metric AS metric, l.value AS value, l.ts AS ts,
+      `SELECT s.id AS sid, s.kind AS kind, s.resource_id AS id, s.metric AS metric,
               coalesce(h.name, g.name) AS name, coalesce(h.id, g.host_id) AS host
-       FROM metric_series s JOIN metric_latest l ON l.series_id = s.id
+       FROM metric_series s
        LEFT JOIN hosts h ON s.kind = 'host' AND h.id = s.resource_id
        LEFT JOIN guests g ON s.kind = 'guest' AND g.id = s.resource_id
-       WHERE l.ts >= ? ORDER BY s.metric, s.kind, s.resource_id`,
+       ORDER BY s.metric, s.kind, s.resource_id`,
     )
-    .all(now - maxAgeMs) as { kind: string; id: string; metric: string; value: number; ts: number; name: string | null; host: string | null }[];
+    .all() as { sid: number; kind: string; id: string; metric: string; name: string | null; host: string | null }[];
   const families = new Map<string, { type: 'gauge' | 'counter'; lines: string[] }>();
-  for (const r of rows) {
+  for (const s of series) {
+    // Latest values live in memory (MetricsDb).
+    const l = mdb.latestOf(s.sid);
+    if (!l || l.ts < now - maxAgeMs) continue;
+    const r = { ...s, value: l.value, ts: l.ts };
     const labels: [string, string][] = [
       ['kind', r.kind],
       ['id', r.id],

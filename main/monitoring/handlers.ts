@@ -18,23 +18,32 @@ export function monitoringHandlers(svc: MonitoringService): DomainHandlers<typeo
     'monitoring.top': ({ kind, metric, limit, order, maxAgeSeconds }) => {
       const table = kind === 'host' ? 'hosts' : 'guests';
       const hostCol = kind === 'host' ? 'r.id' : 'r.host_id';
-      const items = db
-        .prepare(
-          `SELECT s.resource_id AS id, r.name AS name, ${hostCol} AS hostId, l.value AS value, l.ts AS ts
-           FROM metric_series s JOIN metric_latest l ON l.series_id = s.id JOIN ${table} r ON r.id = s.resource_id
-           WHERE s.kind = ? AND s.metric = ? AND l.ts >= ? ORDER BY l.value ${order === 'asc' ? 'ASC' : 'DESC'}, r.name LIMIT ?`,
-        )
-        .all(kind, metric, Date.now() - maxAgeSeconds * 1000, limit) as { id: string; name: string; hostId: string | null; value: number; ts: number }[];
+      const since = Date.now() - maxAgeSeconds * 1000;
+      // Latest values live in memory (MetricsDb): the series and their resources from SQL, ordered here as before.
+      const rows = db
+        .prepare(`SELECT s.id AS sid, s.resource_id AS id, r.name AS name, ${hostCol} AS hostId FROM metric_series s JOIN ${table} r ON r.id = s.resource_id WHERE s.kind = ? AND s.metric = ?`)
+        .all(kind, metric) as { sid: number; id: string; name: string; hostId: string | null }[];
+      const dir = order === 'asc' ? 1 : -1;
+      const items = rows
+        .flatMap(({ sid, ...r }) => {
+          const l = svc.mdb.latestOf(sid);
+          return l && l.ts >= since ? [{ ...r, value: l.value, ts: l.ts }] : [];
+        })
+        .sort((a, b) => (a.value !== b.value ? (a.value - b.value) * dir : a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+        .slice(0, limit);
       return { items: items.map((i) => ({ kind, ...i })) };
     },
     'monitoring.latest': ({ kind, id }) => {
-      const rows = db
-        .prepare('SELECT s.metric AS metric, l.value AS value, l.ts AS ts FROM metric_series s JOIN metric_latest l ON l.series_id = s.id WHERE s.kind = ? AND s.resource_id = ?')
-        .all(kind, id) as { metric: string; value: number; ts: number }[];
-      return { values: Object.fromEntries(rows.map((r) => [r.metric, { value: r.value, ts: r.ts }])) };
+      const rows = db.prepare('SELECT id AS sid, metric FROM metric_series WHERE kind = ? AND resource_id = ?').all(kind, id) as { sid: number; metric: string }[];
+      const values: Record<string, { value: number; ts: number }> = {};
+      for (const r of rows) {
+        const l = svc.mdb.latestOf(r.sid);
+        if (l) values[r.metric] = { value: l.value, ts: l.ts };
+      }
+      return { values };
     },
     'monitoring.sources': () => ({ items: svc.sources() }),
     'monitoring.collect': async () => ({ samples: await svc.collectAll() }),
-    'monitoring.exposition': () => ({ text: exposition(db) }),
+    'monitoring.exposition': () => ({ text: exposition(svc.mdb) }),
   };
 }

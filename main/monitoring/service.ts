@@ -16,6 +16,8 @@ export interface MetricSource {
   /** Stable id, e.g. `cloud:<accountId>`. */
   id: string;
   kind: string;
+  /** How often the source asks its API at most (ms), shown as its interval; null when it answers every round. */
+  intervalMs?: number | null;
   collect(since: number | null, signal: AbortSignal): Promise<StoredPoint[]>;
 }
 
@@ -61,7 +63,7 @@ export class MonitoringService {
   onCollected: (() => Promise<unknown>) | null = null;
 
   constructor(private readonly o: MonitoringOptions) {
-    this.mdb = new MetricsDb(o.db);
+    this.mdb = MetricsDb.of(o.db);
     this.log = o.logger.scope('monitoring');
   }
 
@@ -91,6 +93,7 @@ export class MonitoringService {
   }
 
   stop(): void {
+    this.flush();
     this.running = false;
     this.abort.abort();
     if (this.timer) clearTimeout(this.timer);
@@ -114,6 +117,15 @@ export class MonitoringService {
     this.timer.unref();
   }
 
+  /** Turns pending samples into blocks now (at stop; the store does it by itself every FLUSH_AGE_MS otherwise). */
+  flush(): void {
+    try {
+      this.mdb.flush();
+    } catch (e) {
+      this.log.warn('metrics flush failed', { error: (e as Error).message });
+    }
+  }
+
   prune(): void {
     try {
       const n = this.mdb.prune(this.retention());
@@ -133,7 +145,13 @@ export class MonitoringService {
   async collectAll(): Promise<number> {
     const jobs: Promise<number>[] = this.onlineKvmHosts().map((id) => this.collectHost(id).catch(() => 0));
     for (const s of this.extra.values()) jobs.push(this.collectSource(s).catch(() => 0));
-    return (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
+    const n = (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
+    try {
+      this.mdb.maybeFlush();
+    } catch (e) {
+      this.log.warn('metrics flush failed', { error: (e as Error).message });
+    }
+    return n;
   }
 
   private source(id: string, kind: string): SourceRow {
@@ -172,7 +190,8 @@ export class MonitoringService {
         const last = r.samples.at(-1);
         const nextSeq = last ? last.seq : afterSeq;
         const now = new Date().toISOString();
-        const n = this.o.db.transaction(() => {
+        // One journal row with this page's points, committed with the cursor (see MetricsDb.transaction).
+        const n = this.mdb.transaction(() => {
           const res = ingestSamples(this.mdb, r.samples, (scope) => this.resolve(hostId, scope));
           this.o.db
             .prepare(
@@ -181,8 +200,10 @@ export class MonitoringService {
             )
             .run(nextSeq, r.dropped, r.dropped, now, r.intervalMs, r.samples.length, now, last?.ts ?? null, sourceId);
           return res.stored;
-        })();
+        });
         if (r.dropped > 0) this.log.warn('the agent dropped samples before they were collected', { hostId, dropped: r.dropped });
+        // A long back-fill must not pile up in memory: flush once MAX_PENDING samples wait (or FLUSH_AGE_MS passed).
+        this.mdb.maybeFlush();
         stored += n;
         afterSeq = nextSeq;
         if (r.samples.length < PAGE) break;
@@ -212,13 +233,13 @@ export class MonitoringService {
       const points = await s.collect(row.last_sample_ts, this.abort.signal);
       const newest = points.reduce<number | null>((m, p) => (m === null || p.ts > m ? p.ts : m), null);
       const now = new Date().toISOString();
-      return this.o.db.transaction(() => {
+      return this.mdb.transaction(() => {
         const n = this.mdb.insert(points);
         this.o.db
-          .prepare('UPDATE metric_sources SET samples_total = samples_total + ?, last_collect_at = ?, last_sample_ts = coalesce(?, last_sample_ts), last_error = NULL WHERE source_id = ?')
-          .run(points.length, now, newest, s.id);
+          .prepare('UPDATE metric_sources SET samples_total = samples_total + ?, last_collect_at = ?, last_sample_ts = coalesce(?, last_sample_ts), interval_ms = ?, last_error = NULL WHERE source_id = ?')
+          .run(points.length, now, newest, s.intervalMs ?? null, s.id);
         return n;
-      })();
+      });
     } catch (e) {
       this.o.db.prepare('UPDATE metric_sources SET last_error = ?, last_collect_at = ? WHERE source_id = ?').run((e as Error).message, new Date().toISOString(), s.id);
       throw e;
@@ -227,7 +248,12 @@ export class MonitoringService {
 
   sources(): MonitoringSource[] {
     const rows = this.o.db
-      .prepare(`SELECT s.*, h.name AS name FROM metric_sources s LEFT JOIN hosts h ON s.kind = 'kvm' AND h.id = substr(s.source_id, 5) ORDER BY s.source_id`)
+      .prepare(
+        `SELECT s.*, coalesce(h.name, a.name) AS name FROM metric_sources s
+           LEFT JOIN hosts h ON s.kind = 'kvm' AND h.id = substr(s.source_id, 5)
+           LEFT JOIN cloud_accounts a ON s.kind = 'cloud' AND a.id = substr(s.source_id, 7)
+          ORDER BY s.source_id`,
+      )
       .all() as (SourceRow & { name: string | null })[];
     return rows.map((r) => ({
       sourceId: r.source_id,

@@ -2,6 +2,16 @@ import type Database from 'better-sqlite3';
 import { PRICED_PROVIDERS, REPORT_SECTIONS, type Cell, type RateCard, type ReportChart, type ReportColumn, type ReportSpec } from '@shared/contract/reports';
 import { fill, labels, type Labels, type Locale } from './labels';
 import { resolvePeriod, shortTime, type ResolvedPeriod } from './period';
+import { MetricsDb } from '../monitoring/store';
+
+/** Makes the metrics store's pending samples part of metric_1h (a read-only snapshot has none it could write: skipped). */
+function flushMetrics(db: Database.Database): void {
+  try {
+    MetricsDb.existing(db)?.flush();
+  } catch {
+    // read-only database: the samples since the last flush are left out
+  }
+}
 
 /**
  * The report definitions: each section is one SQL query over the local database (never one query per row), streamed
@@ -337,9 +347,10 @@ export function buildReport(ctx: ReportContext): BuiltReport {
             { label: 'guests', type: 'int', sql: `sum(${A.n})`, foot: 'sum(c12)' },
           ],
         }),
-        hosts: () => ({
+        hosts: () => (flushMetrics(db), {
           key: 'hosts',
-          // Average and peak use per host from the 1-hour rollups of monitoring (blank where nothing was collected).
+          // Average and peak use per host from the 1-hour rollups of monitoring (blank where nothing was collected);
+          // flushMetrics first folds the samples still pending in the metrics store into metric_1h.
           from: `hosts h LEFT JOIN zones z ON z.id = h.zone_id ${allocJoin}
                  LEFT JOIN (SELECT s.resource_id AS host_id,
                                    sum(CASE WHEN s.metric = 'cpu.util' THEN m.sum END) / sum(CASE WHEN s.metric = 'cpu.util' THEN m.count END) AS cpu_avg,

@@ -206,7 +206,7 @@ describe('preview', () => {
     const host = hosts[0]!;
     const now = Date.now();
     // Two hours of samples: CPU 10 then 30 (avg 20, peak 30); memory 50 and 70; one old sample outside the window.
-    const m = new MetricsDb(core.db);
+    const m = MetricsDb.of(core.db); // the monitoring service's store: the report folds its pending samples in
     m.insertMany([
       { kind: 'host', resourceId: host.id, metric: 'cpu.util', ts: now - 2 * 3_600_000, value: 10 },
       { kind: 'host', resourceId: host.id, metric: 'cpu.util', ts: now - 3_600_000, value: 30 },

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type OpenedDatabase } from '../db/open';
 import { tempDir } from '../test/helpers';
 import { runList } from '../db/list-query';
@@ -478,5 +478,44 @@ describe('bulk writes (multi-row INSERTs, SyncSession) against row by row', () =
     expect(s.finish()).toMatchObject({ inserted: 4, batches: 2 });
     expect(all('SELECT DISTINCT synced_at FROM guests')).toEqual([{ synced_at: s.syncedAt }]);
     expect(() => s.page([instance(5)])).toThrow(/finished/);
+  });
+
+  it('SyncSession checkpoints the WAL less often while it writes, and restores the setting when the last one finishes or fails', () => {
+    const w = world();
+    const setting = () => db.pragma('wal_autocheckpoint', { simple: true }) as number;
+    const before = setting();
+    expect(before).toBe(1000);
+    const a = new SyncSession(db, 'guests', { provider: 'aws', scope: { cloudAccountId: w.acc }, batchRows: 2 });
+    const b = new SyncSession(db, 'guests', { provider: 'aws', scope: { cloudAccountId: w.acc2 }, batchRows: 2 });
+    a.page([instance(1)]);
+    expect(setting()).toBe(before); // nothing written yet
+    a.page([instance(2)]);
+    expect(setting()).toBeGreaterThan(before);
+    b.page([instance(3), instance(4)]);
+    a.finish();
+    expect(setting()).toBeGreaterThan(before); // b still writing
+    b.page([instance(5)]);
+    expect(b.finish()).toMatchObject({ inserted: 3 });
+    expect(setting()).toBe(before);
+    // A batch that fails restores it too (and writes nothing of that batch).
+    const c = new SyncSession(db, 'guests', { provider: 'aws', batchRows: 2 });
+    expect(() => c.page([instance(6), { ...instance(7), no_such_column: 1 }])).toThrow(/no column no_such_column/);
+    expect(setting()).toBe(before);
+    expect(one<{ n: number }>('SELECT count(*) AS n FROM guests').n).toBe(5);
+    // A session given up without finish() (its listing failed) lets go once it has been idle for a minute.
+    vi.useFakeTimers();
+    try {
+      const d = new SyncSession(db, 'guests', { provider: 'aws', scope: { cloudAccountId: w.acc }, batchRows: 1 });
+      d.page([instance(8)]);
+      expect(setting()).toBeGreaterThan(before);
+      vi.advanceTimersByTime(59_000);
+      d.page([instance(9)]);
+      vi.advanceTimersByTime(59_000);
+      expect(setting()).toBeGreaterThan(before);
+      vi.advanceTimersByTime(2_000);
+      expect(setting()).toBe(before);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -255,3 +255,30 @@ test('every reports command answers bad input with a validation error naming the
   expect(await bad('reports.setRateCard', { currency: 'US', vcpuMonth: 1, memoryGbMonth: 1, diskGbMonth: 1 })).toMatchObject({ path: 'currency' });
   expect(await bad('reports.exportSnapshot', { fileName: 'a/b' })).toMatchObject({ path: 'fileName' });
 });
+
+test('report files are kept as Settings → Retention says: a schedule’s older runs are deleted after each run, the folder’s other files never', async ({ page }) => {
+  const folder = mkdtempSync(join(tmpdir(), 'skydeck-e2e-retention-'));
+  dirs.push(folder);
+  writeFileSync(join(folder, 'mine.xlsx'), 'the user’s own file');
+  await open(page, server, '/settings');
+  const keep = page.getByTestId('settings-reportKeepRuns').locator('input');
+  await expect(keep).toHaveValue('30');
+  await expect(page.getByTestId('settings-reportRetentionDays').locator('input')).toHaveValue('90');
+  await keep.fill('2');
+  await keep.blur();
+  await page.getByTestId('settings-save').click();
+  await expect.poll(async () => (await api(server, 'settings.get')).reportKeepRuns).toBe(2);
+  await page.reload();
+  await expect(page.getByTestId('settings-reportKeepRuns').locator('input')).toHaveValue('2');
+  // The server refuses what the field would not let through, with a message naming the rule.
+  const r = await server.api('settings.set', { patch: { reportRetentionDays: -3 } });
+  expect(r.status).toBe(400);
+  expect(r.body.details.issues[0]).toMatchObject({ path: 'patch.reportRetentionDays', message: 'Report file age must be a whole number of days from 0 (never delete) to 3650' });
+
+  const s = await api(server, 'reports.createSchedule', { name: 'retention e2e', report: { type: 'inventory', sections: ['hosts'] }, format: 'csv', cadence: { kind: 'daily', time: '03:00' }, folder });
+  const files: string[] = [];
+  for (let i = 0; i < 3; i++) files.push((await waitTask(server, (await api(server, 'reports.runSchedule', { id: s.id })).taskId)).result.file);
+  await expect.poll(() => readdirSync(folder).sort()).toEqual(['mine.xlsx', ...files.slice(1)].sort());
+  await api(server, 'reports.deleteSchedule', { id: s.id });
+  await api(server, 'settings.reset', { keys: ['reportKeepRuns'] });
+});

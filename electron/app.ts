@@ -9,6 +9,7 @@ import { aboutText, buildMenuTemplate } from './menu';
 import { ElectronPlatform } from './platform';
 import { APP_INDEX_URL, APP_ORIGIN, installAppProtocol, registerAppScheme } from './protocol';
 import { cspFor, guardWebContents, installSessionSecurity, isHttpUrl, makeTrustedUrlCheck } from './security';
+import { SnapshotWindows, snapshotFileFromArgv } from './snapshots';
 import { mainWindowOptions } from './window';
 import { WINDOW_STATE_FILE, loadWindowState, trackWindowState } from './window-state';
 import { startConsoleListener } from '../main/consoles/listener';
@@ -30,6 +31,8 @@ export interface DesktopDeps {
 
 export interface DesktopApp {
   core: Core;
+  /** Inventory snapshots opened read-only, each in a window with a core of its own. */
+  snapshots: SnapshotWindows;
   logger: Logger;
   dataDir: string;
   getWindow(): BrowserWindow | null;
@@ -74,7 +77,20 @@ export async function startDesktop(d: DesktopDeps): Promise<DesktopApp | null> {
     mainWindow.show();
     mainWindow.focus();
   };
-  app.on('second-instance', focusWindow);
+  // A .sdsnap the OS asks us to open: named on a second instance's command line (Windows, Linux) or in 'open-file'
+  // (macOS, also before 'ready' when it starts the app for the file). Until the app is ready they wait here.
+  let openSnapshot: ((file: string) => void) | null = null;
+  const pendingSnapshots: string[] = [];
+  const snapshotRequested = (file: string) => (openSnapshot ? openSnapshot(file) : pendingSnapshots.push(file));
+  app.on('second-instance', (_event, secondArgv: string[] = [], workingDirectory = process.cwd()) => {
+    const file = snapshotFileFromArgv(secondArgv, workingDirectory);
+    if (file) snapshotRequested(file);
+    else focusWindow();
+  });
+  app.on('open-file', (event, path: string) => {
+    event.preventDefault();
+    snapshotRequested(path);
+  });
 
   const isDev = !app.isPackaged;
   // Only an unpackaged app may load its UI from the electron-vite dev server.
@@ -118,7 +134,15 @@ export async function startDesktop(d: DesktopDeps): Promise<DesktopApp | null> {
 
   installSessionSecurity(session.defaultSession, { isTrustedUrl, csp: cspFor(devUrl) });
   installAppProtocol(d.rendererDir);
-  const unregisterIpc = registerIpc({ core, actor: platform.localActor, isTrustedUrl, logger });
+  // Each opened inventory snapshot: a window with a core of its own (see snapshots.ts).
+  const snapshots = new SnapshotWindows({
+    openCore: d.openCore,
+    coreOptions: { platform, version: app.getVersion(), logger, ...(d.assetsDir ? { kvmAssets: kvmAssetsIn(d.assetsDir) } : {}) },
+    platform,
+    createWindow: (c, title) => createWindow({ core: c, title }),
+    logger,
+  });
+  const unregisterIpc = registerIpc({ core, actor: platform.localActor, isTrustedUrl, logger, coreFor: (sender) => snapshots.coreFor(sender) });
 
   const showAbout = () => {
     const options = {
@@ -130,17 +154,32 @@ export async function startDesktop(d: DesktopDeps): Promise<DesktopApp | null> {
     };
     void (mainWindow && !mainWindow.isDestroyed() ? dialog.showMessageBox(mainWindow, options) : dialog.showMessageBox(options));
   };
-  Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate({ appName: 'Skydeck', isDev, platform: process.platform, showAbout })));
+  const backToLive = (focused: unknown) => {
+    if (snapshots.isSnapshotWindow(focused as BrowserWindow | undefined)) void snapshots.close(focused as BrowserWindow);
+    if (!mainWindow || mainWindow.isDestroyed()) mainWindow = createWindow();
+    else focusWindow();
+  };
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      buildMenuTemplate({ appName: 'Skydeck', isDev, platform: process.platform, showAbout, openSnapshot: () => void snapshots.chooseAndOpen(), backToLive }),
+    ),
+  );
 
-  const createWindow = (): BrowserWindow => {
+  /** The live inventory's window (its size and place remembered), or a snapshot's (served by that snapshot's core). */
+  const createWindow = (snapshot?: { core: Core; title: string }): BrowserWindow => {
     const stateFile = join(dataDir, WINDOW_STATE_FILE);
-    const state = loadWindowState(stateFile, screen.getAllDisplays().map((s) => s.workArea));
+    const saved = loadWindowState(stateFile, screen.getAllDisplays().map((s) => s.workArea));
+    const state = snapshot ? { width: saved.width, height: saved.height, maximized: false } : saved;
     const win = new BrowserWindow(
       mainWindowOptions({ state, preloadPath: d.preloadPath, isDev, dark: nativeTheme.shouldUseDarkColors, ...(d.iconPath ? { iconPath: d.iconPath } : {}) }),
     );
     if (state.maximized) win.maximize();
-    trackWindowState(win, stateFile);
-    forwardEvents(core, win);
+    if (snapshot) {
+      // The title says what this window shows, whatever the page calls itself.
+      win.setTitle(snapshot.title);
+      win.on('page-title-updated', (e) => e.preventDefault());
+    } else trackWindowState(win, stateFile);
+    forwardEvents(snapshot?.core ?? core, win);
     win.once('ready-to-show', () => win.show());
     win.on('closed', () => {
       if (mainWindow === win) mainWindow = null;
@@ -151,6 +190,10 @@ export async function startDesktop(d: DesktopDeps): Promise<DesktopApp | null> {
     return win;
   };
   mainWindow = createWindow();
+
+  openSnapshot = (file) => void snapshots.openFile(file);
+  const fromArgv = snapshotFileFromArgv(argv, process.cwd());
+  for (const file of [...(fromArgv ? [fromArgv] : []), ...pendingSnapshots.splice(0)]) openSnapshot(file);
 
   // macOS keeps the app (and its running tasks) alive without windows; elsewhere closing the window quits.
   app.on('window-all-closed', () => {
@@ -170,7 +213,7 @@ export async function startDesktop(d: DesktopDeps): Promise<DesktopApp | null> {
     phase = 'closing';
     void (async () => {
       try {
-        await core.close();
+        await Promise.all([core.close(), snapshots.closeAll()]);
         await consoleListener?.close();
       } catch (e) {
         log.error('closing the core failed', { error: e });
@@ -186,5 +229,5 @@ export async function startDesktop(d: DesktopDeps): Promise<DesktopApp | null> {
   process.once('SIGTERM', quitOnSignal);
 
   log.info('desktop app started', { dataDir, version: app.getVersion(), electron: process.versions.electron, dev: isDev });
-  return { core, logger, dataDir, getWindow: () => mainWindow };
+  return { core, snapshots, logger, dataDir, getWindow: () => mainWindow };
 }

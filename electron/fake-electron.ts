@@ -61,6 +61,10 @@ export class FakeBrowserWindow extends EventEmitter {
   loadFile = vi.fn(async (file: string) => {
     this.webContents.url = pathToFileURL(file).href;
   });
+  title = '';
+  setTitle = vi.fn((title: string) => {
+    this.title = title;
+  });
 
   constructor(readonly options: Record<string, unknown> & { webPreferences?: Record<string, unknown> } = {}) {
     super();

@@ -1,4 +1,4 @@
-import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { ApiError, type ErrorBody } from '@shared/errors';
 import type { Core } from '../main/core-types';
 import type { Logger } from '../main/log/logger';
@@ -14,6 +14,8 @@ export type InvokeResult = { ok: true; value: unknown } | { ok: false; error: Er
 
 export interface IpcOptions {
   core: Pick<Core, 'dispatch'>;
+  /** The core of a window that is not the live inventory's (an opened snapshot); null: the live core answers. */
+  coreFor?: (sender: WebContents) => Pick<Core, 'dispatch'> | null;
   /** Recorded as the caller in the audit log (`desktop:<os user>`). */
   actor: string;
   /** True for URLs of the app's own pages (see security.ts). */
@@ -38,7 +40,8 @@ export function registerIpc(opts: IpcOptions): () => void {
       return { ok: false, error: new ApiError('forbidden', 'This page may not call Skydeck').toBody() };
     }
     try {
-      const value = await opts.core.dispatch(name as string, input, { actor: opts.actor, transport: 'ipc' });
+      const core = opts.coreFor?.(event.sender) ?? opts.core;
+      const value = await core.dispatch(name as string, input, { actor: opts.actor, transport: 'ipc' });
       return { ok: true, value };
     } catch (e) {
       if (ApiError.is(e)) return { ok: false, error: e.toBody() };

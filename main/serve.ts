@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -10,7 +8,7 @@ import { HeadlessPlatform } from './platform/headless';
 import { startHttpServer } from './server/http-server';
 import { StartupError } from './db/open';
 import { VERSION } from './version';
-import { openSnapshotFile, SnapshotError } from './reports/snapshot';
+import { openSnapshotFile, openSnapshotInNewDataDir, SNAPSHOT_OPEN_FAILED, SnapshotError } from './reports/snapshot';
 
 // Measured before anything else runs: everything imported above has loaded by now (ESM evaluates imports first).
 const moduleLoadMs = performance.now();
@@ -62,13 +60,15 @@ async function main(): Promise<number> {
   let dataDir = resolve(resolveDataDir(process.argv, process.env) ?? defaultDataDir());
   if (args.snapshot) {
     // A snapshot opens in its own data directory, never in the workstation's own.
-    dataDir = args['data-dir'] ? resolve(args['data-dir']) : mkdtempSync(join(tmpdir(), 'skydeck-snapshot-'));
     try {
-      const h = await openSnapshotFile(resolve(args.snapshot), dataDir);
+      const file = resolve(args.snapshot);
+      let h;
+      if (args['data-dir']) h = await openSnapshotFile(file, (dataDir = resolve(args['data-dir'])));
+      else ({ dataDir, header: h } = await openSnapshotInNewDataDir(file));
       process.stdout.write(`Opened the inventory snapshot taken ${h.createdAt} on ${h.source.host} (read-only) in ${dataDir}\n`);
     } catch (e) {
       if (e instanceof SnapshotError) {
-        process.stderr.write(`Skydeck cannot open the snapshot: ${e.message}\n`);
+        process.stderr.write(`${SNAPSHOT_OPEN_FAILED}: ${e.message}\n`);
         return 1;
       }
       throw e;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -18,6 +18,7 @@ import type { TaskType } from '../tasks/types';
 import { ShutdownSignal } from '../tasks/types';
 import { EXPORTS_DIR, freeName } from './run-task';
 import { SNAPSHOT_META_KEY, type SnapshotMeta } from './snapshot-meta';
+import type { TrackedFile } from './retention';
 
 /**
  * Inventory snapshots: the whole inventory in one file that another workstation opens read-only.
@@ -147,7 +148,7 @@ const snapshotParams = z.object({ fileName: z.string().optional(), file: z.strin
 type SnapshotParams = z.infer<typeof snapshotParams>;
 
 /** `reports.snapshot`: copy and scrub in a worker, then header + gzip into `<data dir>/exports/<name>.sdsnap`. */
-export function snapshotTask(d: { dataDir: string; dbFile: string; version: string }): TaskType<SnapshotParams> {
+export function snapshotTask(d: { dataDir: string; dbFile: string; version: string; track?: (f: TrackedFile) => void }): TaskType<SnapshotParams> {
   const dir = join(d.dataDir, EXPORTS_DIR);
   const paths = (p: SnapshotParams) => ({ out: join(dir, p.file!), db: join(dir, `${p.file!}.db.partial`), partial: join(dir, `${p.file!}.partial`) });
   const clean = (p: SnapshotParams) => {
@@ -200,6 +201,7 @@ export function snapshotTask(d: { dataDir: string; dbFile: string; version: stri
           createdAt: p.at!,
           counts,
         };
+        d.track?.({ taskId: ctx.task.id, scheduleId: null, kind: 'snapshot', path: x.out, createdAt: p.at! });
         return { done: result, message: `snapshot of ${counts.guests ?? 0} guests and ${counts.hosts ?? 0} hosts written to ${p.file}` };
       },
     },
@@ -311,4 +313,21 @@ export async function openSnapshotFile(file: string, dataDir: string): Promise<S
   }
   renameSync(partial, target);
   return header;
+}
+
+/** The title of what a refused snapshot file answers, headless (stderr) and on the desktop (an error dialog). */
+export const SNAPSHOT_OPEN_FAILED = 'Skydeck cannot open the snapshot';
+
+/**
+ * Unpacks a snapshot file into a new data directory of its own (under `parent`, default the OS temp folder), ready for
+ * a core to open read-only. A refused file leaves nothing behind. The caller removes the directory when done with it.
+ */
+export async function openSnapshotInNewDataDir(file: string, parent = tmpdir()): Promise<{ dataDir: string; header: SnapshotHeader }> {
+  const dataDir = mkdtempSync(join(parent, 'skydeck-snapshot-'));
+  try {
+    return { dataDir, header: await openSnapshotFile(file, dataDir) };
+  } catch (e) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
 }

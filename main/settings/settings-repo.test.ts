@@ -16,7 +16,7 @@ function repo() {
 
 describe('settings', () => {
   it('answers defaults until something is set', () => {
-    expect(repo().get()).toEqual({ theme: 'system', locale: 'en', pageSize: 100, taskRetentionDays: 30, auditRetentionDays: 365, taskConcurrency: 8, schedulerStrategy: 'spread', metricsIntervalSeconds: 10, metricsRawRetentionDays: 2, metrics1mRetentionDays: 30, metrics1hRetentionDays: 400 });
+    expect(repo().get()).toEqual({ theme: 'system', locale: 'en', pageSize: 100, taskRetentionDays: 30, auditRetentionDays: 365, taskConcurrency: 8, schedulerStrategy: 'spread', metricsIntervalSeconds: 10, metricsRawRetentionDays: 2, metrics1mRetentionDays: 30, metrics1hRetentionDays: 400, reportKeepRuns: 30, reportRetentionDays: 90 });
   });
 
   it('changes only what a patch names', () => {

@@ -4,6 +4,9 @@ import { command } from './define';
 export const LOCALES = ['en', 'zh-CN'] as const;
 export const THEMES = ['light', 'dark', 'system'] as const;
 
+/** A whole number in [min, max] whose every error (not a number, a fraction, out of range) says what is wanted. */
+const wholeNumber = (min: number, max: number, message: string) => z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message });
+
 /** Every setting's type. Settings live in SQLite; unknown keys are refused. */
 const fields = {
   theme: z.enum(THEMES),
@@ -24,6 +27,10 @@ const fields = {
   metricsRawRetentionDays: z.number().int().min(1).max(365),
   metrics1mRetentionDays: z.number().int().min(1).max(3650),
   metrics1hRetentionDays: z.number().int().min(1).max(3650),
+  /** Report files: keep the files of the last N runs of each schedule (0: keep every run). */
+  reportKeepRuns: wholeNumber(0, 1000, 'Report runs to keep must be a whole number from 0 (keep all) to 1000'),
+  /** Report files (scheduled and ad-hoc reports, snapshots): delete those older than this many days (0: never). */
+  reportRetentionDays: wholeNumber(0, 3650, 'Report file age must be a whole number of days from 0 (never delete) to 3650'),
 };
 
 export const DEFAULT_SETTINGS = {
@@ -38,6 +45,8 @@ export const DEFAULT_SETTINGS = {
   metricsRawRetentionDays: 2,
   metrics1mRetentionDays: 30,
   metrics1hRetentionDays: 400,
+  reportKeepRuns: 30,
+  reportRetentionDays: 90,
 } as const satisfies { [K in keyof typeof fields]: z.infer<(typeof fields)[K]> };
 
 export const settingsSchema = z.object(fields);

@@ -8,7 +8,7 @@ import type { Row } from '../inventory/specs';
 import { CloudService, credentialHint, credentialsOf, secretIdOf } from './service';
 import { CLOUD_TABLES, dropRegions, parseExtId } from './sync';
 import { toApiError } from './retry';
-import { setMapping } from './projects';
+import { checkMapping, setMapping } from './projects';
 
 /** The clouds.* commands: accounts (add, validate, regions, update, credentials, sync-now, remove) and operations. */
 export function cloudHandlers(d: { db: Database.Database; svc: CloudService; mutations: InventoryMutations }): DomainHandlers<typeof clouds> {
@@ -42,6 +42,8 @@ export function cloudHandlers(d: { db: Database.Database; svc: CloudService; mut
     async 'clouds.add'(i, ctx) {
       const { provider, credentials } = credentialsOf(i.credentials);
       svc.registry.get(provider);
+      // A mapping to a project that does not exist is refused before the cloud is asked anything.
+      if (i.projectMapping) checkMapping(db, i.projectMapping);
       // Validate first: wrong credentials store nothing.
       const v = await svc.validate(provider, credentials, i.endpoint);
       const regions = i.regions ?? v.regions;
@@ -60,6 +62,7 @@ export function cloudHandlers(d: { db: Database.Database; svc: CloudService; mut
         throw e;
       }
       svc.hints.set(id, credentialHint(credentials));
+      if (i.projectMapping) setMapping(db, id, i.projectMapping);
       d.mutations.changed('cloudAccounts', id, 'created');
       const taskId = svc.submitSync(id, ctx.actor);
       return { account: svc.detail(id), taskId };

@@ -106,4 +106,26 @@ describe('cloud tags → projects', () => {
     expect(acc.account.name).toBe('prod');
     expect(guests(id).every((x) => x.projectId === null)).toBe(true);
   });
+  it('clouds.add takes the mapping: the first sync maps already; an unknown project is refused before anything is stored', async () => {
+    fake = await startAwsFake({ defaultInstances: 6 });
+    t = await testServer();
+    const dev = (await t.call('projects.create', { name: 'dev' })).body.id as string;
+    const fallback = (await t.call('projects.create', { name: 'fallback' })).body.id as string;
+    const credentials = { provider: 'aws', accessKeyId: fake.accessKeyId, secretAccessKey: fake.secretAccessKey };
+    const bad = await t.call('clouds.add', { name: 'prod', credentials, endpoint: fake.endpoint, regions: ['us-east-1'], projectMapping: { tagKey: 'env', defaultProjectId: 'nope' } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('projectMapping.defaultProjectId');
+    expect((await t.call('clouds.accounts', {})).body.items).toEqual([]);
+    const shape = await t.call('clouds.add', { name: 'prod', credentials, endpoint: fake.endpoint, projectMapping: { tagKey: '' } });
+    expect(shape.status).toBe(400);
+
+    const r = await t.call('clouds.add', { name: 'prod', credentials, endpoint: fake.endpoint, regions: ['us-east-1'], projectMapping: { tagKey: 'env', defaultProjectId: fallback } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.account.projectMapping).toEqual({ tagKey: 'env', defaultProjectId: fallback, overrides: {} });
+    expect((await t.core.engine.waitFor(r.body.taskId)).status).toBe('succeeded');
+    const id = r.body.account.account.id as string;
+    const all = guests(id);
+    expect(all.length).toBeGreaterThan(0);
+    for (const x of all) expect(x).toMatchObject({ projectId: x.env === 'dev' ? dev : fallback, source: 'mapped' });
+  });
 });

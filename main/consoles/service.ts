@@ -14,6 +14,7 @@ import { toSshAuth, vncSecretId } from '../kvm/credentials';
 import { connectSsh, shq, type Ssh2Session } from '../hosts/ssh/session';
 import { bridgeRaw, bridgeTerminal, closeReason, type BridgeStats, type PtyStream } from './bridge';
 import { acceptClientWithoutAuth, authenticateToServer } from './rfb';
+import { cloudGuestOf, prepareCloudVnc, type CloudConsoleSource } from './cloud-vnc';
 
 /**
  * Console sessions: `open` checks the target and hands out a one-time ticket; the WebSocket upgrade that presents it
@@ -65,6 +66,8 @@ export interface ConsoleServiceOptions {
   vault: Vault;
   logger: Logger;
   sshAuthSock: string | null;
+  /** Cloud accounts, for the providers' own VNC consoles of cloud guests (cloud-vnc.ts); none: KVM guests only. */
+  clouds?: CloudConsoleSource;
 }
 
 const hash = (ticket: string) => createHash('sha256').update(ticket).digest('base64url');
@@ -110,9 +113,11 @@ export class ConsoleService {
     let kind: ConsoleKind = input.kind;
     let made: { title: string; targetId: string; connector: Connector; vnc: ConsoleTicket['vnc']; release?: () => void };
     switch (input.kind) {
-      case 'vnc':
-        made = await this.prepareVnc(input.guestId);
+      case 'vnc': {
+        const cloud = this.o.clouds ? cloudGuestOf(this.o.db, input.guestId) : null;
+        made = cloud ? await prepareCloudVnc({ clouds: this.o.clouds!, vault: this.o.vault }, cloud) : await this.prepareVnc(input.guestId);
         break;
+      }
       case 'serial':
         made = this.prepareSerial(input.guestId, input.size);
         await this.hostSession(this.guest(input.guestId).host_id);
@@ -410,7 +415,9 @@ export class ConsoleService {
     } catch (e) {
       const err = ApiError.is(e) ? e : new ApiError('internal', (e as Error).message);
       const code =
-        err.code === 'unreachable' || err.code === 'timeout'
+        err.details?.reason === 'console_url_refused'
+          ? CONSOLE_CLOSE.cloudUrlRefused
+          : err.code === 'unreachable' || err.code === 'timeout'
           ? CONSOLE_CLOSE.unreachable
           : err.code === 'not_found'
             ? CONSOLE_CLOSE.notFound
@@ -452,7 +459,8 @@ export class ConsoleService {
   }
 
   async setVncPassword(guestId: string, password: string | null): Promise<void> {
-    const g = this.guest(guestId);
+    // A cloud guest's VNC password (Alibaba Cloud's instance VNC password) is kept the same way.
+    const g = cloudGuestOf(this.o.db, guestId) ?? this.guest(guestId);
     if (password === null) this.o.vault.delete(vncSecretId(g.id));
     else await this.o.vault.put(vncSecretId(g.id), 'guest-vnc', password);
   }

@@ -27,6 +27,8 @@ export interface RfbServerInit {
   width: number;
   height: number;
   name: string;
+  /** The rest of the server's stream (framebuffer updates after ServerInit). */
+  reader: ByteReader;
 }
 
 /**
@@ -48,14 +50,14 @@ export async function rfbHandshake(ws: WebSocket, o: { respond?: (challenge: Buf
     ws.send(Buffer.from([2]));
     ws.send(o.respond(await r.read(16)));
   } else {
-    return { version, securityTypes, width: 0, height: 0, name: '' };
+    return { version, securityTypes, width: 0, height: 0, name: '', reader: r };
   }
   const result = await r.u32();
   if (result !== 0) throw new Error(`security result ${result}: ${(await r.read(await r.u32())).toString()}`);
   ws.send(Buffer.from([1])); // ClientInit: shared
   const init = await r.read(24);
   const name = (await r.read(init.readUInt32BE(20))).toString('utf8');
-  return { version, securityTypes, width: init.readUInt16BE(0), height: init.readUInt16BE(2), name };
+  return { version, securityTypes, width: init.readUInt16BE(0), height: init.readUInt16BE(2), name, reader: r };
 }
 
 /** A skydeck.terminal.v1 client that collects output and acknowledges it (or not, to test back-pressure). */

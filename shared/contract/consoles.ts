@@ -125,6 +125,8 @@ export const CONSOLE_CLOSE = {
   unreachable: 4502,
   /** The target refused (SSH authentication, VNC password). */
   refused: 4003,
+  /** A cloud's console proxy refused its one-time console URL (used, expired or revoked); a new consoles.open gets a new one. */
+  cloudUrlRefused: 4013,
   /** Closed by consoles.close or by the app quitting. */
   closedByUser: 4000,
   /** The remote side ended (shell exited, VNC server closed). */

@@ -23,6 +23,7 @@ const CLOSE_KEYS: Record<number, string> = {
   [CONSOLE_CLOSE.notRunning]: 'consoles.close.notRunning',
   [CONSOLE_CLOSE.unreachable]: 'consoles.close.unreachable',
   [CONSOLE_CLOSE.refused]: 'consoles.close.refused',
+  [CONSOLE_CLOSE.cloudUrlRefused]: 'consoles.close.cloudUrlRefused',
   [CONSOLE_CLOSE.closedByUser]: 'consoles.close.closedByUser',
   [CONSOLE_CLOSE.ended]: 'consoles.close.ended',
   [CONSOLE_CLOSE.failed]: 'consoles.close.failed',
@@ -68,6 +69,7 @@ export function errorProblem(e: unknown): ConsoleProblem {
   const reason = (err.details as { reason?: unknown } | undefined)?.reason;
   if (reason === 'not_running') return { key: 'consoles.problem.notRunning', detail: null, errorCode: err.code };
   if (reason === 'no_vnc') return { key: 'consoles.problem.noVnc', detail: null, errorCode: err.code };
+  if (reason === 'no_console') return { key: 'consoles.problem.noCloudConsole', detail: null, errorCode: err.code };
   return { key: `errors.${err.code}`, detail: err.message.trim() || null, errorCode: err.code };
 }
 

@@ -38,6 +38,7 @@ import { CloudService } from './clouds/service';
 import { CloudRegistry, defaultCloudDrivers } from './clouds/registry';
 import { cloudHandlers } from './clouds/handlers';
 import { MonitoringService } from './monitoring/service';
+import { CloudMetricSources } from './clouds/metrics-source';
 import { monitoringHandlers } from './monitoring/handlers';
 import { AlertEngine } from './monitoring/alerts';
 import { alertHandlers } from './monitoring/alert-handlers';
@@ -78,7 +79,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
   const clouds = new CloudService({ db, vault, engine: () => engineRef!, mutations, repo: inventory, logger, registry: new CloudRegistry(defaultCloudDrivers()) });
   for (const d of clouds.computeDrivers()) drivers.register(d);
   for (const d of o.drivers ?? []) drivers.register(d);
-  const reports = reportsModule({ db, dataDir: o.dataDir, dbFile: join(o.dataDir, DB_FILE), platform: o.platform, version: o.version, logger, engine: () => engineRef!, vault });
+  const reports = reportsModule({ db, dataDir: o.dataDir, dbFile: join(o.dataDir, DB_FILE), platform: o.platform, version: o.version, logger, engine: () => engineRef!, vault, settings: () => settings.get() });
   const engine = new TaskEngine({
     db,
     bus,
@@ -115,7 +116,12 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
   const monitoring = new MonitoringService({ db, kvm, settings: () => settings.get(), logger });
   const alerts = new AlertEngine({ db, vault, platform: o.platform, logger });
   monitoring.onCollected = () => alerts.evaluate();
-  const consoles = new ConsoleService({ db, kvm, vault, logger, sshAuthSock: o.sshAuthSock !== undefined ? o.sshAuthSock : (process.env.SSH_AUTH_SOCK ?? null) });
+  const cloudMetrics = new CloudMetricSources({ db, clouds, monitoring, logger });
+  cloudMetrics.refresh();
+  const offCloudMetrics = bus.on((e) => {
+    if (e.type === 'resource.changed' && e.kind === 'cloudAccounts') cloudMetrics.refresh();
+  });
+  const consoles = new ConsoleService({ db, kvm, vault, clouds, logger, sshAuthSock: o.sshAuthSock !== undefined ? o.sshAuthSock : (process.env.SSH_AUTH_SOCK ?? null) });
   const handlers: Handlers = reports.guard({
     ...systemHandlers({ db, engine, platform: o.platform, dataDir: o.dataDir, version: o.version, schemaVersion: opened.schemaVersion, startedAt: new Date(), readOnly: reports.snapshot !== null }),
     ...settingsHandlers(settings, bus),
@@ -173,6 +179,7 @@ export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): 
       closed = true;
       clearInterval(pruneTimer);
       reports.stop();
+      offCloudMetrics();
       monitoring.stop();
       consoles.closeAll();
       clouds.stop();

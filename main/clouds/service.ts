@@ -16,6 +16,7 @@ import { guestActionsOf, type CloudAccountConfig, type CloudProvider, type Cloud
 import { errorText, toApiError } from './retry';
 import { parseExtId, syncAccount, type RegionResult } from './sync';
 import { applyMapping, mappingOf } from './projects';
+import { refreshPrices, type PriceRefresh } from './prices';
 
 export const secretIdOf = (accountId: string) => `cloud:${accountId}:credentials`;
 
@@ -260,10 +261,19 @@ export class CloudService {
           this.o.mutations.changed('cloudAccounts', p.accountId, 'updated');
           this.changedAll(['regions', 'zones', 'wires', 'networks', 'securityGroups', 'guests', 'disks', 'snapshots', 'images', 'eips', 'keypairs']);
           const guests = results.reduce((a, x) => a + (x.counts.instances ? x.counts.instances.inserted + x.counts.instances.updated + x.counts.instances.unchanged : 0), 0);
+          // Prices of the instance types found, where the provider's API gives them (never fails the sync).
+          let prices: PriceRefresh | null = null;
+          const wantsPrices = (!p.kinds || p.kinds.includes('instances')) && this.registry.get(r.provider).capabilities.operations.includes('prices');
+          if (wantsPrices) {
+            progress(98, 'reading instance prices');
+            prices = await refreshPrices({ db: this.o.db, accountId: p.accountId, provider: r.provider, session: await this.session(p.accountId), regions: results.filter((x) => x.ok).map((x) => x.region), logger: this.log, signal });
+          }
           const ms = Math.round(performance.now() - t0);
           return {
-            done: { regions: results, failedRegions: failed.map((f) => ({ region: f.region, error: f.error, code: f.code })), instances: guests, ms },
-            message: failed.length ? `synced with errors in ${failed.map((f) => f.region).join(', ')}` : `synced ${results.length} region(s), ${guests} instance(s)`,
+            done: { regions: results, failedRegions: failed.map((f) => ({ region: f.region, error: f.error, code: f.code })), instances: guests, prices, ms },
+            message:
+              (failed.length ? `synced with errors in ${failed.map((f) => f.region).join(', ')}` : `synced ${results.length} region(s), ${guests} instance(s)`) +
+              (prices?.unconverted.length ? `; prices in ${prices.unconverted.join(', ')} not stored: the rate card has no exchange rate for them` : ''),
           };
         },
       },

@@ -61,6 +61,15 @@ export interface CloudDisk { id: string; name: string; sizeGb: number; zone: str
 export interface CloudSnapshot { id: string; name: string; diskId: string | null; sizeGb: number; status: string; tags: Tags; createdAt: string | null }
 export interface CloudImage { id: string; name: string; os: string; sizeGb: number; status: string; tags: Tags; createdAt: string | null }
 export interface CloudEip { id: string; ip: string; instanceId: string | null; associationId: string | null; bandwidthMbps: number; status: string; tags: Tags }
+/** A provider's VNC console endpoint (Alibaba Cloud and Tencent Cloud DescribeInstanceVncUrl). */
+export interface CloudVncConsole {
+  /** ws:// or wss:// URL with a one-time token. */
+  url: string;
+  /** How long the URL may wait before it is opened (ms). */
+  validMs: number;
+  /** The instance's VNC server asks for a password (Alibaba Cloud's 6-character instance VNC password). */
+  passwordRequired: boolean;
+}
 export interface CloudKeypair { id: string; name: string; fingerprint: string; publicKey: string; tags: Tags }
 
 export interface ListOptions {
@@ -111,6 +120,11 @@ export interface ICloudInstances {
   createInstance(region: string, spec: CreateInstanceSpec, signal?: AbortSignal): Promise<CloudInstance>;
   /** The provider's web console URL for the instance, where the API offers one. */
   consoleUrl(region: string, id: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * The provider's VNC console as its own web console's noVNC opens it: a one-time WebSocket URL carrying RFB. Only the
+   * main process connects to it (main/consoles/cloud-vnc.ts): the URL is a credential and never reaches the renderer.
+   */
+  vncConsole(region: string, id: string, signal?: AbortSignal): Promise<CloudVncConsole>;
 }
 export interface ICloudDisks {
   listDisks(region: string, token: string | null, o?: ListOptions): Promise<Page<CloudDisk>>;
@@ -213,6 +227,7 @@ export class BaseCloudSession implements CloudSession {
   resizeInstance(_region: string, _id: string, _instanceType: string, _signal?: AbortSignal): Promise<void> { return notSupported('change instance types'); }
   createInstance(_region: string, _spec: CreateInstanceSpec, _signal?: AbortSignal): Promise<CloudInstance> { return notSupported('create instances'); }
   consoleUrl(_region: string, _id: string, _signal?: AbortSignal): Promise<string> { return notSupported('open a console'); }
+  vncConsole(_region: string, _id: string, _signal?: AbortSignal): Promise<CloudVncConsole> { return notSupported('open a VNC console'); }
   async listDisks(_region: string, _token: string | null, _o?: ListOptions): Promise<Page<CloudDisk>> { return { items: [], next: null }; }
   attachDisk(_region: string, _diskId: string, _instanceId: string, _device: string, _signal?: AbortSignal): Promise<void> { return notSupported('attach disks'); }
   detachDisk(_region: string, _diskId: string, _signal?: AbortSignal): Promise<void> { return notSupported('detach disks'); }

@@ -14,6 +14,7 @@ import { writeXlsx } from './xlsx';
 import { PDF_ROWS, writePdf } from './pdf';
 import { RatesRepo } from './rates';
 import { snapshotOf } from './snapshot-meta';
+import type { TrackedFile } from './retention';
 
 export const EXPORTS_DIR = 'exports';
 
@@ -80,6 +81,10 @@ export interface RunDeps {
   dataDir: string;
   dbFile: string;
   platform: PlatformPort;
+  /** Records each finished file (retention.ts), so that only files Skydeck wrote are ever pruned. */
+  track?: (f: TrackedFile) => void;
+  /** Runs on the main connection before the report's read-only connection opens (the metrics store folds its pending samples in). */
+  beforeRead?: () => void;
 }
 
 /**
@@ -106,6 +111,7 @@ export function reportRunTask(d: RunDeps): TaskType<RunParams> {
         const path = join(p.folder!, p.file!);
         const partial = `${path}.partial`;
         rmSync(partial, { force: true });
+        d.beforeRead?.();
         const reader = openReader(d.dbFile);
         let rows: number;
         try {
@@ -155,6 +161,7 @@ export function reportRunTask(d: RunDeps): TaskType<RunParams> {
           bytes: statSync(path).size,
           download: p.folder === exportsDir ? `/api/v1/exports/${encodeURIComponent(p.file!)}` : null,
         };
+        d.track?.({ taskId: ctx.task.id, scheduleId: p.scheduleId ?? null, kind: 'report', path, createdAt: p.at! });
         return { done: result, message: `${rows.toLocaleString('en-US')} rows written to ${p.file}` };
       },
     },

@@ -75,7 +75,7 @@ describe('inventory snapshots', () => {
       expect(p.snapshotAt).toBe(header.createdAt);
       const csv = await runTask(viewer, 'reports.run', { report: { type: 'cost' }, format: 'csv' });
       expect(csv.status).toBe('succeeded');
-      expect(await call(viewer, 'reports.getRateCard')).toEqual({ currency: 'EUR', vcpuMonth: 10, memoryGbMonth: 2, diskGbMonth: 0.1 });
+      expect(await call(viewer, 'reports.getRateCard')).toEqual({ currency: 'EUR', vcpuMonth: 10, memoryGbMonth: 2, diskGbMonth: 0.1, exchangeRates: {} });
       // What was left out.
       const n = (sql: string) => (viewer.db.prepare(sql).get() as { n: number }).n;
       expect(n('SELECT count(*) AS n FROM secrets')).toBe(0);

@@ -1,4 +1,5 @@
-// Screenshots of Cloud accounts (an AWS account on the SigV4-checking EC2 fake), cloud guests in Guests, and monitoring
+// Screenshots of Cloud accounts (an AWS account on the SigV4-checking EC2 fake; the add dialog with the tag → project
+// mapping; an Alibaba Cloud instance's own VNC console relayed to a real QEMU display), cloud guests in Guests, and monitoring
 // (a real sshd host with the real agent and libvirt's test driver, sampled every 2 s), in light and dark, English and
 // Chinese: node scripts/shots/clouds-monitoring.mjs [outDir]. Needs root and a build.
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -7,11 +8,16 @@ import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { startSshHosts } from '../peers/ssh-hosts.mjs';
 import { startAwsFake } from '../peers/clouds/aws/fake.mjs';
+import { startAliyunFake } from '../peers/clouds/aliyun/fake.mjs';
+import { startQemuVnc } from '../peers/qemu-vnc.mjs';
 import { navigate as go, startServer } from './server.mjs';
 
 const outDir = process.argv[2] ?? join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
 mkdirSync(outDir, { recursive: true });
 const [peers, aws] = await Promise.all([startSshHosts({ count: 2, prefix: `skdcm${process.pid % 1000}` }), startAwsFake({ defaultInstances: 240 })]);
+// An Alibaba Cloud account whose instances' VNC console (DescribeInstanceVncUrl) is a real QEMU display.
+const qemu = await startQemuVnc({ password: 'ali123' });
+const ali = await startAliyunFake({ instances: 24, regions: 1, vnc: { host: qemu.host, port: qemu.port } });
 const dataDir = mkdtempSync(join(tmpdir(), 'skydeck-shots-'));
 const server = await startServer(dataDir);
 const browser = await chromium.launch({ executablePath: process.env.SKYDECK_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
@@ -20,6 +26,11 @@ try {
   await api('settings.set', { patch: { metricsIntervalSeconds: 2 } });
   const acct = await api('clouds.add', { name: 'aws-prod', credentials: { provider: 'aws', accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey }, endpoint: aws.endpoint, regions: ['us-east-1', 'eu-west-1'] });
   if (acct.taskId) await server.waitTask(acct.taskId);
+  const web = await api('projects.create', { name: 'web' });
+  const aliAcct = await api('clouds.add', { name: 'ali-prod', credentials: { provider: 'aliyun', accessKeyId: ali.accessKeyId, accessKeySecret: ali.accessKeySecret }, endpoint: ali.url, projectMapping: { tagKey: 'project', defaultProjectId: web.id } });
+  if (aliAcct.taskId) await server.waitTask(aliAcct.taskId);
+  const aliGuest = (await api('guests.list', { filter: ['provider:aliyun', 'status:running'], limit: 1 })).items[0];
+  const awsGuest = (await api('guests.list', { filter: ['provider:aws', 'status:running'], limit: 1 })).items[0];
   const hostIds = [];
   for (const [i, h] of peers.hosts.entries()) {
     const key = await api('hosts.probeKey', { address: h.address, port: 22 });
@@ -44,7 +55,37 @@ try {
       await page.getByTestId('add-cloud').click();
       await page.waitForTimeout(500);
       await shot('clouds-add');
+      // The same dialog validated for Alibaba Cloud, with the tag → project mapping offered at add time.
+      await page.getByTestId('cloud-provider-aliyun').click();
+      await page.getByTestId('cloud-name').fill('ali-staging');
+      await page.getByTestId('cloud-cred-accessKeyId').fill(ali.accessKeyId);
+      await page.getByTestId('cloud-cred-accessKeySecret').fill(ali.accessKeySecret);
+      await page.locator('[data-testid=add-cloud-dialog] .el-collapse-item__header').click();
+      await page.getByTestId('cloud-endpoint').fill(ali.url);
+      await page.getByTestId('cloud-validate').click();
+      await page.getByTestId('cloud-valid').waitFor();
+      await page.getByTestId('mapping-tag-key').fill('project');
+      await page.getByTestId('mapping-default-project').click();
+      await page.locator('.el-select-dropdown__item:visible', { hasText: 'web' }).click();
+      await page.getByTestId('project-mapping').scrollIntoViewIfNeeded();
+      await page.waitForTimeout(500);
+      await shot('clouds-add-mapping');
       await page.keyboard.press('Escape');
+      // A cloud instance's own VNC console, relayed by Skydeck (the Alibaba Cloud instance asks for its VNC password).
+      await go(page, `/guests?open=${aliGuest.id}`);
+      await page.getByTestId('cloud-guest-console').click();
+      await page.getByTestId('vnc-password').waitFor({ timeout: 30_000 });
+      await page.getByTestId('vnc-password').fill('ali123');
+      await page.getByTestId('vnc-password-submit').click();
+      await page.locator('[data-testid=vnc-console][data-state=connected]').waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(1500);
+      await shot('clouds-console');
+      // A cloud guest's charts, from CloudWatch through the provider's monitoring API.
+      await go(page, `/guests?open=${awsGuest.id}`);
+      await page.getByTestId('guest-tab-monitoring').click();
+      await page.getByTestId('metric-cloud-note').waitFor();
+      await page.waitForTimeout(2000);
+      await shot('clouds-guest-monitoring');
       await go(page, '/guests?filter=provider:aws');
       await page.waitForTimeout(1200);
       await shot('clouds-guests');
@@ -68,6 +109,8 @@ try {
   await browser.close();
   await server.stop();
   await aws.close();
+  await ali.close();
+  await qemu.stop();
   await peers.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

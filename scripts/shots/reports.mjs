@@ -1,4 +1,4 @@
-// Screenshots of the Reports screens on a seeded inventory, and of an inventory snapshot opened read-only by a second
+// Screenshots of the Reports screens (and Settings → Retention of their files) on a seeded inventory, and of an inventory snapshot opened read-only by a second
 // server, in light and dark, English and Chinese: node scripts/shots/reports.mjs [outDir]. Needs a build.
 /* global document */
 import { spawnSync } from 'node:child_process';
@@ -6,6 +6,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
+import { startTencentFake } from '../peers/clouds/tencent/fake.mjs';
 import { navigate as go, startServer } from './server.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -16,11 +17,15 @@ const seeded = spawnSync(process.execPath, [join(ROOT, 'out', 'main', 'seed.js')
 if (seeded.status !== 0) throw new Error(seeded.stderr);
 const folder = mkdtempSync(join(tmpdir(), 'skydeck-shots-reports-'));
 const server = await startServer(dataDir);
+const tc = await startTencentFake();
 let viewer = null;
 const browser = await chromium.launch({ executablePath: process.env.SKYDECK_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 try {
   const api = server.api;
-  await api('reports.setRateCard', { currency: 'CNY', vcpuMonth: 60, memoryGbMonth: 15, diskGbMonth: 0.4 });
+  await api('reports.setRateCard', { currency: 'USD', vcpuMonth: 8.5, memoryGbMonth: 2.1, diskGbMonth: 0.06, exchangeRates: { CNY: 0.14, EUR: 1.08 } });
+  // A Tencent Cloud account (the signature-checking fake): its sync stores the CNY prices of its instance types, converted.
+  const tcAcct = await api('clouds.add', { name: 'tc-gz', credentials: { provider: 'tencent', secretId: tc.secretId, secretKey: tc.secretKey }, endpoint: tc.url, regions: ['ap-guangzhou'] });
+  if (tcAcct.taskId) await server.waitTask(tcAcct.taskId);
   for (const [provider, instanceType, hourly] of [['aws', 'm6i.large', 0.096], ['aws', 'm6i.xlarge', 0.192], ['aliyun', 'ecs.g7.large', 0.62], ['azure', 'Standard_D2s_v5', 0.096]]) {
     await api('reports.setPrice', { provider, instanceType, hourly });
   }
@@ -77,6 +82,14 @@ try {
       await page.getByTestId('snapshot-export').waitFor();
       await page.waitForTimeout(400);
       await shot('snapshot');
+      // Settings → Retention: how long report and snapshot files are kept.
+      await go(page, '/settings');
+      await page.getByTestId('settings-reportKeepRuns').waitFor();
+      await page.mouse.move(0, 0);
+      await page.evaluate(() => document.activeElement?.blur?.());
+      await page.getByTestId('settings-auditRetentionDays').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: join(outDir, `reports-settings-retention-${theme}-${lang}.png`) });
       await page.close();
 
       await viewer.api('settings.set', { patch: { theme, locale: lang } });
@@ -96,6 +109,7 @@ try {
 } finally {
   await browser.close();
   await server.stop();
+  await tc.close();
   if (viewer) await viewer.stop();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(folder, { recursive: true, force: true });

@@ -53,7 +53,15 @@ const uuid = z.string().trim().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 export const cloudCredentialsSchema = z.discriminatedUnion('provider', [
   z.object({ provider: z.literal('aws'), accessKeyId: key.regex(/^[A-Z0-9]{16,128}$/, 'an access key id is 16–128 upper-case letters and digits (AKIA…)'), secretAccessKey: secret }).strict(),
   z.object({ provider: z.literal('aliyun'), accessKeyId: key, accessKeySecret: secret }).strict(),
-  z.object({ provider: z.literal('tencent'), secretId: key, secretKey: secret }).strict(),
+  z
+    .object({
+      provider: z.literal('tencent'),
+      secretId: key,
+      secretKey: secret,
+      /** The account's billing currency: CNY for a China site account (the default), USD for an international one. The price API answers none. */
+      currency: z.enum(['CNY', 'USD']).optional(),
+    })
+    .strict(),
   z.object({ provider: z.literal('azure'), tenantId: uuid, clientId: uuid, clientSecret: secret, subscriptionId: uuid }).strict(),
 ]);
 export type CloudCredentialsInput = z.infer<typeof cloudCredentialsSchema>;
@@ -128,6 +136,8 @@ export const clouds = {
         /** Regions to sync (default: every region the credentials can see). */
         regions: regionNamesSchema.optional(),
         syncIntervalMinutes: intervalSchema.default(15),
+        /** The tag → project mapping, applied from the first sync on (as clouds.update sets it later). */
+        projectMapping: cloudProjectMappingSchema.optional(),
       })
       .strict(),
     output: z.object({ account: cloudAccountDetailSchema, taskId: z.string() }),

@@ -205,8 +205,23 @@ export const rateCardSchema = z
     vcpuMonth: money,
     memoryGbMonth: money,
     diskGbMonth: money,
+    /**
+     * What one unit of another currency is worth in `currency` (e.g. { CNY: 0.14 } for a USD card): prices a provider's
+     * API answers in another currency are converted with these; without a rate they stay out of cost reports (named in
+     * the report's notes).
+     */
+    exchangeRates: z
+      .record(z.string(), z.number().positive('an exchange rate is more than 0').max(1_000_000))
+      .refine((r) => Object.keys(r).length <= 50, 'at most 50 exchange rates')
+      .default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const k of Object.keys(c.exchangeRates)) {
+      if (!/^[A-Z]{3}$/.test(k)) ctx.addIssue({ code: 'custom', path: ['exchangeRates', k], message: `${JSON.stringify(k)} is not a three-letter currency code (ISO 4217), e.g. CNY` });
+    }
+    if (c.currency in c.exchangeRates) ctx.addIssue({ code: 'custom', path: ['exchangeRates', c.currency], message: `the rate card's own currency (${c.currency}) needs no exchange rate` });
+  });
 export type RateCard = z.infer<typeof rateCardSchema>;
 
 /** Providers whose instances are charged by an hourly price (the others by the rate card). */
@@ -222,7 +237,14 @@ export const priceSchema = z
   })
   .strict();
 export type Price = z.infer<typeof priceSchema>;
-export const storedPriceSchema = priceSchema.extend({ region: z.string(), source: z.enum(['manual', 'provider']), updatedAt: isoTime });
+export const storedPriceSchema = priceSchema.extend({
+  region: z.string(),
+  source: z.enum(['manual', 'provider']),
+  /** What the provider's price API answered, in its currency (null for prices entered by hand). */
+  listHourly: z.number().nullable(),
+  currency: z.string().nullable(),
+  updatedAt: isoTime,
+});
 
 export const reportFileSchema = z.object({
   file: z.string(),

@@ -58,7 +58,7 @@ describe('the Alibaba Cloud SDK against the fake', () => {
     expect((await s.listKeypairs(region, null)).items.map((k) => k.name)).toEqual(['skydeck-key-0', 'skydeck-key-1']);
     expect((await s.listImages(region, null)).items.length).toBe(3);
     const running = fake.state.instances().find((i) => i.RegionId === region && i.Status === 'Running');
-    expect(await s.consoleUrl(region, running.InstanceId)).toMatch(/^wss:\/\/.*vncproxy/);
+    expect(await s.consoleUrl(region, running.InstanceId)).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/websocket\/\?s=/);
     expect(fake.requests.every((q) => q.signature === 'ACS3-HMAC-SHA256' && q.status === 200)).toBe(true);
     expect(fake.requests.filter((q) => q.product === 'vpc').map((q) => q.version)).toContain('2016-04-28');
     s.close();

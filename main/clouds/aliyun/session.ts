@@ -15,6 +15,7 @@ import {
   type CloudSecurityRule,
   type CloudSnapshot,
   type CloudSubnet,
+  type CloudVncConsole,
   type CloudVpc,
   type CloudZone,
   type CreateInstanceSpec,
@@ -24,6 +25,7 @@ import {
   type Tags,
 } from '../types';
 import { withRetry } from '../retry';
+import { aliyunInstanceMetrics, aliyunInstancePrices, type AliyunMetricsHost } from './metrics';
 
 export interface AliyunSdk {
   ecs: typeof EcsSdk;
@@ -354,6 +356,10 @@ export class AliyunSession extends BaseCloudSession {
     if (!b.vncUrl) throw new CloudError('aliyun', 'EmptyResponse', 'DescribeInstanceVncUrl answered no URL');
     return b.vncUrl;
   }
+  /** The console's WebSocket: valid 15 s and once; the instance's VNC server asks for its VNC password (ModifyInstanceVncPasswd). */
+  override async vncConsole(region: string, id: string, signal?: AbortSignal): Promise<CloudVncConsole> {
+    return { url: await this.consoleUrl(region, id, signal), validMs: 15_000, passwordRequired: true };
+  }
 
   override async listDisks(region: string, token: string | null, o: ListOptions = {}): Promise<Page<CloudDisk>> {
     const b = await this.ecsCall<EcsSdk.DescribeDisksResponseBody>(
@@ -475,7 +481,20 @@ export class AliyunSession extends BaseCloudSession {
     await this.ecsCall(region, (c) => c.revokeSecurityGroup(new E.RevokeSecurityGroupRequest({ regionId: region, securityGroupId: groupId, permissions: [p] })), signal);
   }
 
+  // CloudMonitor metrics and ECS prices (./metrics.ts).
+  private readonly cmsClients = new Map<string, unknown>();
+  private get metricsHost(): AliyunMetricsHost {
+    return { config: (r) => this.clientConfig(r, 'ecs'), call: (fn, s) => this.call(fn, s), ecsCall: (r, fn, s) => this.ecsCall(r, fn, s), ecs: this.sdk.ecs, cmsClients: this.cmsClients };
+  }
+  override instanceMetrics(region: string, instanceIds: string[], since: number, until: number, signal?: AbortSignal) {
+    return aliyunInstanceMetrics(this.metricsHost, region, instanceIds, since, until, signal);
+  }
+  override instancePrices(region: string, instanceTypes: string[], signal?: AbortSignal) {
+    return aliyunInstancePrices(this.metricsHost, region, instanceTypes, signal);
+  }
+
   override close() {
+    this.cmsClients.clear();
     this.ecsClients.clear();
     this.vpcClients.clear();
   }

@@ -1,4 +1,6 @@
 import type * as Ec2 from '@aws-sdk/client-ec2';
+import type * as CloudWatch from '@aws-sdk/client-cloudwatch';
+import type * as Pricing from '@aws-sdk/client-pricing';
 import { ApiError } from '@shared/errors';
 import {
   BaseCloudSession,
@@ -9,6 +11,8 @@ import {
   type CloudImage,
   type CloudInstance,
   type CloudKeypair,
+  type CloudMetricPoint,
+  type CloudPrice,
   type CloudRegion,
   type CloudSecurityGroup,
   type CloudSecurityRule,
@@ -23,6 +27,7 @@ import {
   type Tags,
 } from '../types';
 import { withRetry } from '../retry';
+import { INSTANCES_PER_CALL, PRICING_REGION, TYPES_PER_PRICE_CALL, chunk, metricBatch, metricPoints, metricWindow, parsePriceItem, priceFilters } from './metrics';
 
 type Sdk = typeof Ec2;
 
@@ -52,8 +57,19 @@ export function awsError(e: unknown): unknown {
   return new CloudError('aws', code, x?.message ?? String(e), status, retryAfter);
 }
 
+/** Any AWS SDK v3 client (EC2, CloudWatch, Pricing): what `send` needs. */
+interface SdkClient {
+  send(cmd: never, o: { abortSignal?: AbortSignal }): Promise<unknown>;
+  destroy(): void;
+}
+
 export class AwsSession extends BaseCloudSession {
   private readonly clients = new Map<string, Ec2.EC2Client>();
+  /** CloudWatch clients by region and the Pricing client: their SDKs are imported at the first use. */
+  private readonly cwClients = new Map<string, CloudWatch.CloudWatchClient>();
+  private pricingClient: Pricing.PricingClient | null = null;
+  private cwSdk: Promise<typeof CloudWatch> | null = null;
+  private pricingSdk: Promise<typeof Pricing> | null = null;
 
   constructor(
     private readonly sdk: Sdk,
@@ -62,19 +78,56 @@ export class AwsSession extends BaseCloudSession {
     super();
   }
 
+  /**
+   * What every SDK client of the account is built with: the region, the endpoint override (one URL for all services: a
+   * proxy or fake tells them apart by the SigV4 credential scope's service, ec2 / monitoring / pricing), the keys.
+   */
+  private clientConfig(region: string) {
+    return {
+      region,
+      ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}),
+      credentials: { accessKeyId: this.config.credentials.accessKeyId ?? '', secretAccessKey: this.config.credentials.secretAccessKey ?? '' },
+      // Retries are ours (withRetry): throttling honours Retry-After, and the task shows each wait.
+      maxAttempts: 1,
+    };
+  }
+
   private client(region: string): Ec2.EC2Client {
     let c = this.clients.get(region);
     if (!c) {
-      c = new this.sdk.EC2Client({
-        region,
-        ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}),
-        credentials: { accessKeyId: this.config.credentials.accessKeyId ?? '', secretAccessKey: this.config.credentials.secretAccessKey ?? '' },
-        // Retries are ours (withRetry): throttling honours Retry-After, and the task shows each wait.
-        maxAttempts: 1,
-      });
+      c = new this.sdk.EC2Client(this.clientConfig(region));
       this.clients.set(region, c);
     }
     return c;
+  }
+
+  private async cloudWatch(region: string): Promise<{ sdk: typeof CloudWatch; client: CloudWatch.CloudWatchClient }> {
+    this.cwSdk ??= import('@aws-sdk/client-cloudwatch');
+    const sdk = await this.cwSdk;
+    let client = this.cwClients.get(region);
+    if (!client) {
+      client = new sdk.CloudWatchClient(this.clientConfig(region));
+      this.cwClients.set(region, client);
+    }
+    return { sdk, client };
+  }
+
+  /** The Price List Query API is served from us-east-1 (api.pricing.us-east-1.amazonaws.com) for every region's prices. */
+  private async pricing(): Promise<{ sdk: typeof Pricing; client: Pricing.PricingClient }> {
+    this.pricingSdk ??= import('@aws-sdk/client-pricing');
+    const sdk = await this.pricingSdk;
+    this.pricingClient ??= new sdk.PricingClient(this.clientConfig(PRICING_REGION));
+    return { sdk, client: this.pricingClient };
+  }
+
+  private sendWith<O>(client: SdkClient, cmd: unknown, signal?: AbortSignal, onRetry?: ListOptions['onRetry']): Promise<O> {
+    return withRetry(
+      () =>
+        (client.send(cmd as never, { abortSignal: signal }) as Promise<O>).catch((e: unknown) => {
+          throw awsError(e);
+        }),
+      { signal, onRetry },
+    );
   }
 
   /** The region used for account-wide calls (listing regions, validating). */
@@ -83,13 +136,52 @@ export class AwsSession extends BaseCloudSession {
   }
 
   private send<O>(region: string, cmd: unknown, signal?: AbortSignal, onRetry?: ListOptions['onRetry']): Promise<O> {
-    return withRetry(
-      () =>
-        (this.client(region).send(cmd as never, { abortSignal: signal }) as Promise<O>).catch((e: unknown) => {
-          throw awsError(e);
-        }),
-      { signal, onRetry },
-    );
+    return this.sendWith<O>(this.client(region) as unknown as SdkClient, cmd, signal, onRetry);
+  }
+
+  /**
+   * CloudWatch GetMetricData, AWS/EC2 by InstanceId, 300 s periods: up to 100 instances (500 queries) per call, each
+   * call paged by NextToken, every page retried on throttling (withRetry). See ./metrics.ts for the mapping.
+   */
+  override async instanceMetrics(region: string, instanceIds: string[], since: number, until: number, signal?: AbortSignal): Promise<CloudMetricPoint[]> {
+    const ids = [...new Set(instanceIds)];
+    if (!ids.length || until <= since) return [];
+    const { sdk, client } = await this.cloudWatch(region);
+    const { start, end } = metricWindow(since, until);
+    const out: CloudMetricPoint[] = [];
+    for (const part of chunk(ids, INSTANCES_PER_CALL)) {
+      const batch = metricBatch(part);
+      let token: string | undefined;
+      do {
+        const cmd = new sdk.GetMetricDataCommand({ MetricDataQueries: batch.queries, StartTime: start, EndTime: end, ScanBy: 'TimestampAscending', NextToken: token });
+        const r = await this.sendWith<CloudWatch.GetMetricDataCommandOutput>(client as unknown as SdkClient, cmd, signal);
+        out.push(...metricPoints(batch, r.MetricDataResults, since, until));
+        token = r.NextToken || undefined;
+      } while (token);
+    }
+    return out.sort((a, b) => a.ts - b.ts || (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0) || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
+  }
+
+  /** Price List GetProducts (AmazonEC2; on-demand Linux, shared, no software, Used), 20 types per call, paged. */
+  override async instancePrices(region: string, instanceTypes: string[], signal?: AbortSignal): Promise<CloudPrice[]> {
+    const types = [...new Set(instanceTypes.filter(Boolean))];
+    if (!types.length) return [];
+    const { sdk, client } = await this.pricing();
+    const found = new Map<string, CloudPrice>();
+    for (const part of chunk(types, TYPES_PER_PRICE_CALL)) {
+      const wanted = new Set(part);
+      let token: string | undefined;
+      do {
+        const cmd = new sdk.GetProductsCommand({ ServiceCode: 'AmazonEC2', Filters: priceFilters(region, part), FormatVersion: 'aws_v1', MaxResults: 100, NextToken: token });
+        const r = await this.sendWith<Pricing.GetProductsCommandOutput>(client as unknown as SdkClient, cmd, signal);
+        for (const item of (r.PriceList ?? []) as unknown[]) {
+          const p = parsePriceItem(item, wanted);
+          if (p && !found.has(p.instanceType)) found.set(p.instanceType, p);
+        }
+        token = r.NextToken || undefined;
+      } while (token);
+    }
+    return types.flatMap((t) => (found.has(t) ? [found.get(t)!] : []));
   }
 
   override async validate(signal?: AbortSignal) {
@@ -293,6 +385,10 @@ export class AwsSession extends BaseCloudSession {
   override close() {
     for (const c of this.clients.values()) c.destroy();
     this.clients.clear();
+    for (const c of this.cwClients.values()) c.destroy();
+    this.cwClients.clear();
+    this.pricingClient?.destroy();
+    this.pricingClient = null;
   }
 }
 

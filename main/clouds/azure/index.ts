@@ -15,12 +15,16 @@ export const azureTuning = {
  * (a proxy or a fake serving both), and the CA file named by NODE_EXTRA_CA_CERTS is trusted for these clients (Node reads
  * that variable only at process start; the driver reads it at connect, so an override that a test starts in-process is
  * trusted too). Without an override: https://management.azure.com and https://login.microsoftonline.com.
+ *
+ * Metrics come from Azure Monitor through `@azure/arm-monitor` (imported at the first metrics call, same endpoint and
+ * credential); prices from the unauthenticated Azure Retail Prices API, https://prices.azure.com/api/retail/prices, or
+ * `<endpoint override>/api/retail/prices` when the account has an override.
  */
 export const azureDriver: CloudDriver = {
   provider: 'azure',
   capabilities: {
     sync: ['regions', 'zones', 'vpcs', 'subnets', 'securityGroups', 'instances', 'disks', 'snapshots', 'images', 'eips', 'keypairs'],
-    operations: ['start', 'stop', 'reboot', 'delete', 'resize', 'create', 'attachDisk', 'detachDisk', 'createSnapshot', 'deleteSnapshot', 'associateEip', 'dissociateEip', 'securityGroupRules'],
+    operations: ['start', 'stop', 'reboot', 'delete', 'resize', 'create', 'attachDisk', 'detachDisk', 'createSnapshot', 'deleteSnapshot', 'associateEip', 'dissociateEip', 'securityGroupRules', 'metrics', 'prices'],
   },
   credentialFields: [
     { key: 'tenantId', secret: false },

@@ -2,6 +2,7 @@ import type * as Identity from '@azure/identity';
 import type * as Compute from '@azure/arm-compute';
 import type * as ComputeApi from '@azure/arm-compute/api';
 import type * as Network from '@azure/arm-network';
+import type * as Monitor from '@azure/arm-monitor';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
@@ -15,6 +16,8 @@ import {
   type CloudImage,
   type CloudInstance,
   type CloudKeypair,
+  type CloudMetricPoint,
+  type CloudPrice,
   type CloudRegion,
   type CloudSecurityGroup,
   type CloudSecurityRule,
@@ -29,6 +32,7 @@ import {
   type Tags,
 } from '../types';
 import { withRetry } from '../retry';
+import { AZURE_METRIC_INTERVAL, AZURE_VM_METRICS, METRIC_CONCURRENCY, PRICE_CONCURRENCY, RETAIL_API_VERSION, RETAIL_PRICES_URL, getJson, linuxPayAsYouGo, mapLimit, metricPoints, metricTimespan, retailFilter, type RetailItem } from './metrics';
 
 export interface AzureSdk {
   identity: typeof Identity;
@@ -119,6 +123,9 @@ export class AzureSession extends BaseCloudSession {
   private readonly subscriptionId: string;
   private readonly generations = new Map<string, Generation>();
   private readonly sizes = new Map<string, Promise<Map<string, { cores: number; memoryMb: number }>>>();
+  /** What the ARM clients are built with (the monitor client, made at the first metrics call, too). */
+  private readonly clientOptions: { endpoint: string; retryOptions: { maxRetries: number }; tlsOptions?: { ca: string[] } };
+  private monitor: Promise<Monitor.MonitorClient> | null = null;
 
   constructor(
     sdk: AzureSdk,
@@ -138,6 +145,7 @@ export class AzureSession extends BaseCloudSession {
       retryOptions,
     });
     const opts = { endpoint, retryOptions, ...(tlsOptions ? { tlsOptions } : {}) };
+    this.clientOptions = opts;
     this.compute = new sdk.compute.ComputeManagementClient(this.credential, this.subscriptionId, opts);
     this.network = new sdk.network.NetworkManagementClient(this.credential, this.subscriptionId, opts);
     this.arm = sdk.computeApi.createComputeManagement(this.credential, this.subscriptionId, opts);
@@ -645,9 +653,65 @@ export class AzureSession extends BaseCloudSession {
     this.invalidate();
   }
 
+  private monitorClient(): Promise<Monitor.MonitorClient> {
+    this.monitor ??= import('@azure/arm-monitor').then((m) => new m.MonitorClient(this.credential, this.subscriptionId, this.clientOptions));
+    return this.monitor;
+  }
+
+  /**
+   * Azure Monitor `Microsoft.Insights/metrics` per VM (ids are ARM resource ids), PT1M, average and total in one call,
+   * 8 VMs at once; throttling (429) retried by withRetry; a VM that no longer exists (404) has no points. See ./metrics.ts.
+   */
+  override async instanceMetrics(_region: string, instanceIds: string[], since: number, until: number, signal?: AbortSignal): Promise<CloudMetricPoint[]> {
+    const ids = [...new Set(instanceIds)];
+    if (!ids.length || until <= since) return [];
+    const monitor = await this.monitorClient();
+    const timespan = metricTimespan(since, until);
+    const metricnames = AZURE_VM_METRICS.map((m) => m.name).join(',');
+    const per = await mapLimit(ids, METRIC_CONCURRENCY, async (id) => {
+      try {
+        const r = await this.call(
+          () => monitor.metrics.list(id.replace(/^\/+/, ''), { timespan, interval: AZURE_METRIC_INTERVAL, metricnames, aggregation: 'average,total', metricnamespace: 'Microsoft.Compute/virtualMachines', abortSignal: signal }),
+          signal,
+        );
+        return metricPoints(id, r, since, until);
+      } catch (e) {
+        if (e instanceof CloudError && (e.cloudCode === 'ResourceNotFound' || e.cloudCode === 'ResourceGroupNotFound')) return [];
+        throw e;
+      }
+    });
+    return per.flat().sort((a, b) => a.ts - b.ts || (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0) || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
+  }
+
+  /** The Retail Prices API's base URL: prices.azure.com, or the endpoint override's origin (a proxy or the fake). */
+  private get retailUrl(): string {
+    return this.config.endpoint ? `${this.config.endpoint.replace(/\/+$/, '')}/api/retail/prices` : RETAIL_PRICES_URL;
+  }
+
+  /** Azure Retail Prices (unauthenticated), one $filter per size, NextPageLink followed; see ./metrics.ts. */
+  override async instancePrices(region: string, instanceTypes: string[], signal?: AbortSignal): Promise<CloudPrice[]> {
+    const sizes = [...new Set(instanceTypes.filter(Boolean))];
+    const base = this.retailUrl;
+    const ca = this.clientOptions.tlsOptions?.ca;
+    const found = await mapLimit(sizes, PRICE_CONCURRENCY, async (size) => {
+      const items: RetailItem[] = [];
+      let url: string | null = `${base}?api-version=${RETAIL_API_VERSION}&$filter=${encodeURIComponent(retailFilter(region.toLowerCase(), size))}`;
+      for (let pages = 0; url && pages < 100; pages++) {
+        const u: string = url;
+        const r = (await this.call(() => getJson(u, { ca, signal }), signal)) as { Items?: RetailItem[]; NextPageLink?: string | null };
+        items.push(...(r.Items ?? []));
+        // The link names prices.azure.com: its query is followed on our base (the override, if any).
+        url = r.NextPageLink ? rebase(r.NextPageLink, base) : null;
+      }
+      return linuxPayAsYouGo(items, size);
+    });
+    return found.filter((p): p is CloudPrice => p !== null);
+  }
+
   override close() {
     this.generations.clear();
     this.sizes.clear();
+    this.monitor = null;
   }
 }
 
@@ -691,6 +755,11 @@ function fingerprint(line: string | undefined): string {
   const blob = line?.trim().split(/\s+/)[1];
   if (!blob) return '';
   return createHash('md5').update(Buffer.from(blob, 'base64')).digest('hex').replace(/(..)(?!$)/g, '$1:');
+}
+
+/** A NextPageLink (it names prices.azure.com) with its query kept on `base` (the Retail Prices URL in use). */
+function rebase(link: string, base: string): string {
+  return `${base}${new URL(link).search}`;
 }
 
 /**

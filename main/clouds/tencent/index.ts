@@ -10,7 +10,7 @@ export const tencentDriver: CloudDriver = {
   provider: 'tencent',
   capabilities: {
     sync: ['regions', 'zones', 'vpcs', 'subnets', 'securityGroups', 'instances', 'disks', 'snapshots', 'images', 'eips', 'keypairs'],
-    operations: ['start', 'stop', 'reboot', 'delete', 'resize', 'create', 'attachDisk', 'detachDisk', 'createSnapshot', 'deleteSnapshot', 'associateEip', 'dissociateEip', 'securityGroupRules'],
+    operations: ['start', 'stop', 'reboot', 'delete', 'resize', 'create', 'attachDisk', 'detachDisk', 'createSnapshot', 'deleteSnapshot', 'associateEip', 'dissociateEip', 'securityGroupRules', 'console', 'metrics', 'prices'],
   },
   credentialFields: [
     { key: 'secretId', secret: false },

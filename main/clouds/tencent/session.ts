@@ -5,6 +5,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { isIP } from 'node:net';
 import type * as Common from 'tencentcloud-sdk-nodejs-common';
 import type * as Cvm from 'tencentcloud-sdk-nodejs-cvm';
+import type * as Monitor from 'tencentcloud-sdk-nodejs-monitor';
 import type * as CvmModels from 'tencentcloud-sdk-nodejs-cvm/tencentcloud/services/cvm/v20170312/cvm_models';
 import { ApiError } from '@shared/errors';
 import {
@@ -21,6 +22,7 @@ import {
   type CloudSecurityRule,
   type CloudSnapshot,
   type CloudSubnet,
+  type CloudVncConsole,
   type CloudVpc,
   type CloudZone,
   type CreateInstanceSpec,
@@ -30,11 +32,14 @@ import {
   type Tags,
 } from '../types';
 import { withRetry } from '../retry';
+import { tencentInstanceMetrics, tencentInstancePrices, type TencentMetricsHost } from './metrics';
 
 /** The SDK modules, imported by the driver's connect: the CVM client, and the generic client for VPC and CBS. */
 export interface TencentSdk {
   cvm: typeof Cvm.cvm;
   common: Pick<typeof Common, 'CommonClient'>;
+  /** The Cloud Monitor client (tencentcloud-sdk-nodejs-monitor), loaded by the first metrics call (./metrics.ts). */
+  monitor?: typeof Monitor.monitor;
 }
 type Client = Common.AbstractClient;
 
@@ -49,7 +54,7 @@ export function loadTencentCommon(): Pick<typeof Common, 'CommonClient'> {
 }
 
 /** The Tencent Cloud API products the driver calls, with their API versions. */
-export const TENCENT_SERVICES = { cvm: '2017-03-12', vpc: '2017-03-12', cbs: '2017-03-12' } as const;
+export const TENCENT_SERVICES = { cvm: '2017-03-12', vpc: '2017-03-12', cbs: '2017-03-12', monitor: '2018-07-24' } as const;
 export type TencentService = keyof typeof TENCENT_SERVICES;
 
 /** CVM InstanceState → Skydeck guest status (terminated instances leave the listing: they are then vanished/gone). */
@@ -200,7 +205,12 @@ export class TencentSession extends BaseCloudSession {
         ...(region ? { region } : {}),
         profile: { httpProfile: { endpoint, protocol: this.transport.protocol, reqTimeout: 60, ...(this.transport.agent ? { agent: this.transport.agent } : {}) } },
       };
-      c = service === 'cvm' ? new this.sdk.cvm.v20170312.Client(config) : new this.sdk.common.CommonClient(endpoint, TENCENT_SERVICES[service], config);
+      c =
+        service === 'cvm'
+          ? new this.sdk.cvm.v20170312.Client(config)
+          : service === 'monitor' && this.sdk.monitor
+            ? (new this.sdk.monitor.v20180724.Client(config) as unknown as Client)
+            : new this.sdk.common.CommonClient(endpoint, TENCENT_SERVICES[service], config);
       this.clients.set(key, c);
     }
     return c;
@@ -392,6 +402,12 @@ export class TencentSession extends BaseCloudSession {
     if (!r.InstanceVncUrl) throw new CloudError('tencent', 'EmptyResponse', 'DescribeInstanceVncUrl answered no URL');
     return `https://img.qcloud.com/qcloud/app/active_vnc/index.html?InstanceVncUrl=${encodeURIComponent(r.InstanceVncUrl)}`;
   }
+  /** The console's WebSocket itself (what Tencent's noVNC page opens): valid 15 s and once, no VNC password. */
+  override async vncConsole(region: string, id: string, signal?: AbortSignal): Promise<CloudVncConsole> {
+    const r = await this.call<CvmModels.DescribeInstanceVncUrlResponse>('cvm', region, 'DescribeInstanceVncUrl', { InstanceId: id }, signal);
+    if (!r.InstanceVncUrl) throw new CloudError('tencent', 'EmptyResponse', 'DescribeInstanceVncUrl answered no URL');
+    return { url: r.InstanceVncUrl, validMs: 15_000, passwordRequired: false };
+  }
 
   override async listDisks(region: string, token: string | null, o: ListOptions = {}): Promise<Page<CloudDisk>> {
     const p = await this.page<Disk>('cbs', region, 'DescribeDisks', 'DiskSet', token, o);
@@ -474,6 +490,26 @@ export class TencentSession extends BaseCloudSession {
   }
   override async revokeIngress(region: string, groupId: string, rule: IngressRule, signal?: AbortSignal) {
     await this.call('vpc', region, 'DeleteSecurityGroupPolicies', { SecurityGroupId: groupId, SecurityGroupPolicySet: { Ingress: [policyOf(rule, false)] } }, signal);
+  }
+
+  // Cloud Monitor metrics and CVM prices (./metrics.ts).
+  private readonly priceImages = new Map<string, string>();
+  private get metricsHost(): TencentMetricsHost {
+    return {
+      call: (service, region, action, params, signal) => this.call(service, region, action, params, signal),
+      listZones: (region, signal) => this.listZones(region, signal),
+      loadMonitor: async () => {
+        this.sdk.monitor ??= (await import('tencentcloud-sdk-nodejs-monitor')).monitor;
+      },
+      currency: this.config.credentials.currency || 'CNY',
+      images: this.priceImages,
+    };
+  }
+  override instanceMetrics(region: string, instanceIds: string[], since: number, until: number, signal?: AbortSignal) {
+    return tencentInstanceMetrics(this.metricsHost, region, instanceIds, since, until, signal);
+  }
+  override instancePrices(region: string, instanceTypes: string[], signal?: AbortSignal) {
+    return tencentInstancePrices(this.metricsHost, region, instanceTypes, signal);
   }
 
   override close() {

@@ -81,7 +81,7 @@ describe('the Tencent Cloud SDK against the fake', () => {
     expect(fake.requests.every((r) => r.secretId === fake.secretId && r.code === null && r.version === '2017-03-12')).toBe(true);
     // The VNC console URL where the API offers one (a running instance).
     const running = fake.state.instances().find((i) => i.Region === region && i.InstanceState === 'RUNNING')!;
-    expect(await s.consoleUrl(region, running.InstanceId)).toMatch(/^https:\/\/img\.qcloud\.com\/qcloud\/app\/active_vnc\/index\.html\?InstanceVncUrl=wss%3A%2F%2F/);
+    expect(await s.consoleUrl(region, running.InstanceId)).toMatch(/^https:\/\/img\.qcloud\.com\/qcloud\/app\/active_vnc\/index\.html\?InstanceVncUrl=ws%3A%2F%2F127\.0\.0\.1/);
   });
 
   it("wrong key → AuthFailure.SignatureFailure; unknown SecretId → AuthFailure.SecretIdNotFound (the cloud's codes kept)", async () => {

@@ -5,7 +5,7 @@ import type { Price, RateCard, Schedule } from '@shared/contract/reports';
 import type { Task } from '@shared/contract/tasks';
 import { api } from '../api';
 
-export type StoredPrice = Price & { source: 'manual' | 'provider'; updatedAt: string };
+export type StoredPrice = Price & { source: 'manual' | 'provider'; listHourly: number | null; currency: string | null; updatedAt: string };
 export type ScheduleItem = Schedule;
 
 /** Report schedules, the rate card and cloud prices, and recent report tasks: a thin cache over the API. */

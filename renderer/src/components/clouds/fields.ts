@@ -1,7 +1,13 @@
 import type { CloudProvider } from '@shared/contract/clouds';
 
 /** The credential fields of each cloud's add dialog (the contract's cloudCredentialsSchema). */
-export const CREDENTIAL_FIELDS: Record<CloudProvider, { key: string; secret: boolean }[]> = {
+export interface CredentialFieldDef {
+  key: string;
+  secret: boolean;
+  /** A choice instead of free text (the first is the default). */
+  options?: readonly string[];
+}
+export const CREDENTIAL_FIELDS: Record<CloudProvider, CredentialFieldDef[]> = {
   aws: [
     { key: 'accessKeyId', secret: false },
     { key: 'secretAccessKey', secret: true },
@@ -13,6 +19,8 @@ export const CREDENTIAL_FIELDS: Record<CloudProvider, { key: string; secret: boo
   tencent: [
     { key: 'secretId', secret: false },
     { key: 'secretKey', secret: true },
+    // The price API answers no currency: it is the account's site's.
+    { key: 'currency', secret: false, options: ['CNY', 'USD'] },
   ],
   azure: [
     { key: 'tenantId', secret: false },

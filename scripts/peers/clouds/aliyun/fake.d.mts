@@ -1,4 +1,5 @@
-export type AliyunProduct = 'ecs' | 'vpc';
+import type { VncRelay, VncRelayTarget } from '../vnc-relay.mjs';
+export type AliyunProduct = 'ecs' | 'vpc' | 'cms';
 export type AliyunFaultKind =
   | 'throttle' // 400 Throttling.User
   | 'throttle-api' // 400 Throttling.Api
@@ -43,6 +44,10 @@ export interface AliyunRecordedRequest {
   code: string | null;
 }
 export interface AliyunFakeOptions {
+  /** The VNC server DescribeInstanceVncUrl's one-time ws:// URL is relayed to (default none: set it with vnc.setTarget). */
+  vnc?: VncRelayTarget;
+  /** How long a VNC URL is valid (default 15 s). */
+  vncUrlTtlMs?: number;
   /** Deterministic world seed (default 1). */
   seed?: number;
   /** Instances spread round-robin over the regions (default 10000). */
@@ -59,6 +64,8 @@ export interface AliyunFakeOptions {
   clockSkewMs?: number;
   /** Instances per region before RunInstances answers QuotaExceed.ElasticQuota (default unlimited). */
   instanceQuota?: number;
+  /** DescribePrice's Currency (the account's site: CNY on the China site, USD on the international one; default CNY). */
+  currency?: string;
   /** Reject parameters the operation does not define (default true). */
   strictParams?: boolean;
 }
@@ -86,6 +93,8 @@ export interface AliyunFake {
     vswitches(): any[];
     securityGroups(): any[];
   };
+  /** The console proxy behind DescribeInstanceVncUrl: its target and what it issued, relayed and refused. */
+  vnc: VncRelay;
   close(): Promise<void>;
 }
 export const DEFAULT_ACCESS_KEY_ID: string;

@@ -17,13 +17,15 @@
 // (Starting, Stopping, Pending) settle `transitionMs` after the operation, when the resource is next read.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createVncRelay } from '../vnc-relay.mjs';
 import {
   acs3CanonicalRequest, acs3Signature, acs3StringToSign, parseAcs3Authorization, rpcSignature, rpcStringToSign, sha256Hex,
 } from './signature.mjs';
+import { CMS_VERSION, cmsApi, describePriceApi } from './cms.mjs';
 
 export const DEFAULT_ACCESS_KEY_ID = 'LTAI5tSkydeckFakeKey0001';
 export const DEFAULT_ACCESS_KEY_SECRET = 'SkydeckFakeSecretDoNotUse000001';
-const VERSIONS = { ecs: '2014-05-26', vpc: '2016-04-28' };
+const VERSIONS = { ecs: '2014-05-26', vpc: '2016-04-28', cms: CMS_VERSION };
 const REGIONS = [
   ['cn-hangzhou', '华东1（杭州）'], ['cn-shanghai', '华东2（上海）'], ['cn-beijing', '华北2（北京）'],
   ['ap-southeast-1', '新加坡'], ['us-west-1', '美国（硅谷）'],
@@ -293,6 +295,7 @@ export async function startAliyunFake(opts = {}) {
   };
   const secrets = new Map([[o.accessKeyId, o.accessKeySecret], ...Object.entries(opts.accounts ?? {})]);
   const w = buildWorld(o);
+  const vnc = createVncRelay({ path: '/websocket/', ttlMs: opts.vncUrlTtlMs, target: opts.vnc ?? null });
   /** @type {import('./fake.d.mts').AliyunRecordedRequest[]} */
   const requests = [];
   /** @type {Array<import('./fake.d.mts').AliyunFault & { left: number, id: number }>} */
@@ -626,8 +629,8 @@ export async function startAliyunFake(opts = {}) {
           region(p);
           const x = instanceIn(p);
           if (x.Status !== 'Running') throw badStatus();
-          const s = createHash('sha256').update(`${x.InstanceId}/${now()}`).digest('hex').slice(0, 32);
-          return { VncUrl: `wss://${x.RegionId}-vncproxy.aliyun.com/websocket/?s=${s}` };
+          // A one-time ws:// URL on this fake's port, relayed to a real VNC server (../vnc-relay.mjs).
+          return { VncUrl: vnc.issue(`ws://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`, x.InstanceId) };
         },
       },
     },
@@ -691,6 +694,9 @@ export async function startAliyunFake(opts = {}) {
       },
     },
   };
+  // CloudMonitor and ECS DescribePrice (./cms.mjs).
+  api.cms = cmsApi({ instances: w.instances, err, missing, now });
+  Object.assign(api.ecs, describePriceApi({ region, types: TYPES, images: IMAGES, err, missing, currency: opts.currency }));
   function eipIn(p) {
     if (!p.AllocationId) throw missing('AllocationId');
     const e = w.eips.get(p.AllocationId);
@@ -750,6 +756,7 @@ export async function startAliyunFake(opts = {}) {
   function productOf(host, version) {
     const label = String(host ?? '').split('.')[0]?.toLowerCase() ?? '';
     if (label === 'ecs' || label === 'vpc') return label;
+    if (label === 'metrics') return 'cms'; // CloudMonitor's endpoint: metrics.<region>.aliyuncs.com
     return Object.entries(VERSIONS).find(([, v]) => v === version)?.[0] ?? null;
   }
 
@@ -832,6 +839,7 @@ export async function startAliyunFake(opts = {}) {
       }
     });
   });
+  server.on('upgrade', (req, socket, head) => vnc.handleUpgrade(req, socket, head) || socket.destroy());
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
   const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
 
@@ -862,7 +870,9 @@ export async function startAliyunFake(opts = {}) {
       vswitches: () => [...w.vswitches.values()].map((v) => ({ ...v })),
       securityGroups: () => [...w.groups.values()].map(({ rules: _r, ...g }) => ({ ...g })),
     },
+    vnc,
     close: () => new Promise((resolve) => {
+      vnc.close();
       server.closeAllConnections();
       server.close(() => resolve(undefined));
     }),

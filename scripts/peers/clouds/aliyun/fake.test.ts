@@ -220,7 +220,7 @@ describe('operations', () => {
 
   it('answers a VNC URL for a running instance', async () => {
     const x = pick('Running');
-    expect((await ok('DescribeInstanceVncUrl', { RegionId, InstanceId: x.InstanceId })).VncUrl).toMatch(/^wss:\/\/ap-southeast-1-vncproxy\.aliyun\.com\/websocket\/\?s=/);
+    expect((await ok('DescribeInstanceVncUrl', { RegionId, InstanceId: x.InstanceId })).VncUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/websocket\/\?s=[0-9a-f]{48}$/);
   });
 });
 

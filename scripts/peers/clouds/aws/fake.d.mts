@@ -16,6 +16,10 @@ export interface AwsFakeOptions {
   instanceLimit?: number;
   /** Instance types RunInstances accepts; others fail with Unsupported. */
   offeredTypes?: string[];
+  /** CloudWatch GetMetricData: datapoints per response before NextToken (default 100,800, CloudWatch's own). */
+  metricsPageSize?: number;
+  /** Price List GetProducts: products per response before NextToken (default 100; MaxResults may ask fewer). */
+  pricingPageSize?: number;
 }
 export interface FakeInstance {
   id: string;
@@ -51,9 +55,22 @@ export interface AwsFake {
   accessKeyId: string;
   secretAccessKey: string;
   regions: string[];
-  stats: { requests: number; byAction: Record<string, number>; rejectedSignatures: number; throttled: number; failed5xx: number };
+  stats: {
+    requests: number;
+    byAction: Record<string, number>;
+    rejectedSignatures: number;
+    throttled: number;
+    failed5xx: number;
+    /** Verified requests per signing service (ec2, monitoring, pricing). */
+    byService: Record<string, number>;
+    /** MetricDataQueries per GetMetricData call, in order. */
+    metricQueries: number[];
+    /** The Filters of each GetProducts call, in order. */
+    pricingFilters: { Type: string; Field: string; Value: string }[][];
+  };
   region(name: string): FakeRegion;
-  inject(x: { kind: 'throttle' | '5xx'; action?: string; region?: string; count?: number; retryAfterSeconds?: number; status?: number }): void;
+  /** Fails the next `count` matching requests: throttling (EC2 RequestLimitExceeded 503; CloudWatch Throttling 400; Pricing ThrottlingException 400) or a 5xx. */
+  inject(x: { kind: 'throttle' | '5xx'; service?: 'ec2' | 'monitoring' | 'pricing'; action?: string; region?: string; count?: number; retryAfterSeconds?: number; status?: number }): void;
   clearInjections(): void;
   addCredentials(accessKeyId: string, secret: string): void;
   expire(accessKeyId: string): void;
@@ -61,3 +78,10 @@ export interface AwsFake {
   close(): Promise<void>;
 }
 export function startAwsFake(o?: AwsFakeOptions): Promise<AwsFake>;
+/** AWS/EC2 basic monitoring: one sample every 300 s. */
+export const EC2_SAMPLE_SECONDS: number;
+export const EC2_METRICS: string[];
+/** The fake's raw AWS/EC2 sample for the 5-minute slot starting at tSec (CPUUtilization %, byte counters: bytes in the slot). */
+export function ec2MetricSample(instanceId: string, metric: string, tSec: number): number | null;
+/** The fake's on-demand Linux/Shared price (USD/h) of a type in a region, or null. */
+export function ec2Price(type: string, region: string): number | null;

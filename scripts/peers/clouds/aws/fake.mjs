@@ -5,6 +5,9 @@
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import { verify } from './sigv4.mjs';
+import { createJsonServices, jsonAuthError } from './json-services.mjs';
+
+export { EC2_METRICS, EC2_SAMPLE_SECONDS, ec2MetricSample, ec2Price } from './json-services.mjs';
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const VERSION = '2016-11-15';
@@ -101,7 +104,7 @@ export async function startAwsFake(o = {}) {
   const regions = new Map();
   for (const r of regionNames) regions.set(r, makeRegion(r, o.instances?.[r] ?? (r === regionNames[0] ? (o.defaultInstances ?? 20) : 3), o));
   const injections = [];
-  const stats = { requests: 0, byAction: {}, rejectedSignatures: 0, throttled: 0, failed5xx: 0 };
+  const stats = { requests: 0, byAction: {}, rejectedSignatures: 0, throttled: 0, failed5xx: 0, byService: {}, metricQueries: [], pricingFilters: [] };
   const expired = new Set();
   const instanceLimit = o.instanceLimit ?? 1_000_000;
   const offered = o.offeredTypes ?? Object.keys(TYPES);
@@ -380,6 +383,22 @@ export async function startAwsFake(o = {}) {
     },
   };
 
+  // CloudWatch (service `monitoring`) and the Price List API (service `pricing`) share the endpoint: the credential
+  // scope's service picks the API, as the endpoint override sends every client here.
+  const json = createJsonServices({
+    instanceIds: (name) => (regions.has(name) ? new Set(regions.get(name).instances.keys()) : null),
+    stats,
+    metricsPageSize: o.metricsPageSize ?? 100_800,
+    pricingPageSize: o.pricingPageSize ?? 100,
+    now: () => Date.now(),
+  });
+  const takeInjection = (service, action, region) => {
+    const k = injections.findIndex((x) => (!x.action || x.action === action) && (!x.region || x.region === region) && (!x.service || x.service === service) && x.remaining > 0);
+    if (k < 0) return null;
+    injections[k].remaining--;
+    return injections[k];
+  };
+
   const errorXml = (code, message, requestId) => `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${esc(code)}</Code><Message>${esc(message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
   let reqSeq = 0;
   const server = createServer((req, res) => {
@@ -396,9 +415,24 @@ export async function startAwsFake(o = {}) {
       const body = Buffer.concat(chunks);
       const u = new URL(req.url ?? '/', 'http://x');
       const v = verify({ method: req.method ?? 'GET', path: u.pathname, query: u.search.slice(1), headers: /** @type {any} */ (req.headers), body }, (k) => (expired.has(k) ? credentials.get(k) ?? null : (credentials.get(k) ?? null)));
+      const scopeService = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+      const sendJson = (r) => {
+        res.writeHead(r.status, { 'x-amzn-requestid': requestId, ...r.headers });
+        res.end(r.body);
+      };
       if (!v.ok) {
         stats.rejectedSignatures++;
+        if (scopeService === 'monitoring' || scopeService === 'pricing') return sendJson(jsonAuthError(scopeService, v.code, v.message));
         return fail(v.code === 'AuthFailure' ? 401 : 403, v.code, v.message);
+      }
+      stats.byService[v.service] = (stats.byService[v.service] ?? 0) + 1;
+      if (v.service === 'monitoring' || v.service === 'pricing') {
+        if (expired.has(v.accessKeyId)) return sendJson(jsonAuthError(v.service, 'ExpiredToken', ''));
+        try {
+          return sendJson(json.handle({ service: v.service, region: v.region, headers: req.headers, body, inject: (action) => takeInjection(v.service, action, v.region) }));
+        } catch (e) {
+          return sendJson({ status: 500, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify({ __type: 'InternalFailure', message: String(e?.stack ?? e) }) });
+        }
       }
       if (expired.has(v.accessKeyId)) return fail(400, 'RequestExpired', 'Request has expired.');
       if (v.service !== 'ec2') return fail(400, 'InvalidAction', `service ${v.service} is not ec2`);
@@ -410,10 +444,8 @@ export async function startAwsFake(o = {}) {
       const region = regions.get(v.region);
       if (!region) return fail(401, 'AuthFailure', `AWS was not able to validate the provided access credentials (region ${v.region} is not enabled for this account)`);
       region.name = v.region;
-      const inj = injections.findIndex((x) => (!x.action || x.action === action) && (!x.region || x.region === v.region) && x.remaining > 0);
-      if (inj >= 0) {
-        const x = injections[inj];
-        x.remaining--;
+      const x = takeInjection('ec2', action, v.region);
+      if (x) {
         if (x.kind === 'throttle') {
           stats.throttled++;
           return fail(503, 'RequestLimitExceeded', 'Request limit exceeded.', x.retryAfterSeconds !== undefined ? { 'retry-after': String(x.retryAfterSeconds) } : {});

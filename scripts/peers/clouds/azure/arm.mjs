@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { verifyJwt } from './jwt.mjs';
 import { DEFAULT_UNAVAILABLE_SKUS, LOCATIONS, VM_SIZES, armTime, buildModel, guid, locationEntry } from './model.mjs';
+import { createMonitor } from './monitor.mjs';
 
 /**
  * api-versions ARM accepts, per resource provider family (an unknown one → NoRegisteredProviderFound, like ARM). The
@@ -20,6 +21,8 @@ export const API_VERSIONS = {
   network: ['2020-11-01', '2021-02-01', '2021-05-01', '2021-08-01', '2022-01-01', '2022-05-01', '2022-07-01', '2022-09-01', '2022-11-01', '2023-02-01', '2023-04-01', '2023-05-01', '2023-06-01', '2023-09-01', '2023-11-01', '2024-01-01', '2024-03-01', '2024-05-01', '2024-07-01', '2024-10-01', '2025-01-01', '2025-03-01', '2025-05-01', '2025-07-01', '2026-01-01'],
   resources: ['2019-10-01', '2020-06-01', '2020-10-01', '2021-01-01', '2021-04-01', '2022-09-01', '2023-07-01', '2024-03-01', '2024-07-01', '2024-11-01', '2025-04-01'],
   subscriptions: ['2016-06-01', '2019-06-01', '2019-11-01', '2020-01-01', '2021-01-01', '2022-01-01', '2022-12-01'],
+  /** Azure Monitor metrics (Microsoft.Insights/metrics); @azure/arm-monitor 8.0 sends 2024-02-01. */
+  insights: ['2018-01-01', '2019-07-01', '2021-05-01', '2023-10-01', '2024-02-01'],
 };
 
 /** Audiences ARM accepts (what Entra puts in `aud` for https://management.azure.com/.default and the classic resource). */
@@ -99,6 +102,7 @@ export function createArm(ctx) {
   const iso = () => new Date(ctx.now()).toISOString();
   /** @param {string} type lower 'ns/type' @param {string} id */
   const lookup = (type, id) => store.get(type)?.get(id.toLowerCase());
+  const monitor = createMonitor(ctx, { vm: (id) => lookup(VM_TYPE, id), power: (id) => power.get(id.toLowerCase()) });
   /** @param {string} id any ARM id → its resource (top-level types) */
   const byId = (id) => {
     const m = /\/providers\/([^/]+)\/([^/]+)\/[^/]+$/i.exec(id);
@@ -364,6 +368,8 @@ export function createArm(ctx) {
     if (low[2] === 'operationresults' && seg.length === 4 && read) {
       return { api: 'resources', operation: 'Microsoft.Resources/subscriptions/operationresults/read', run: () => pollOperation(seg[3] ?? '', true) };
     }
+    const insights = monitor.route(method, url);
+    if (insights) return insights;
     if (low[2] === 'resourcegroups') return groupRoute(method, url, seg, body);
     if (low[2] === 'providers' && seg.length >= 5) return providerRoute(method, url, seg.slice(3), low.slice(3));
     return null;

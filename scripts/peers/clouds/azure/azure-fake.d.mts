@@ -1,4 +1,4 @@
-export type ApiFamily = 'compute' | 'disk' | 'skus' | 'network' | 'resources' | 'subscriptions';
+export type ApiFamily = 'compute' | 'disk' | 'skus' | 'network' | 'resources' | 'subscriptions' | 'insights';
 
 export interface FakePrincipal {
   clientId: string;
@@ -21,8 +21,8 @@ export interface AzureFault {
   kind: 'throttle' | 'server' | 'quota' | 'sku' | 'authz' | 'error';
   /** How many matching requests fail (default 1; Infinity for all until cleared). */
   times?: number;
-  /** 'arm' (default) or 'token' (the Entra token/metadata endpoints: 429/503 with an AADSTS body). */
-  target?: 'arm' | 'token';
+  /** 'arm' (default), 'token' (the Entra token/metadata endpoints: 429/503 with an AADSTS body) or 'retail' (the Retail Prices API: status default 429, { Error: { Code, Message } }). */
+  target?: 'arm' | 'token' | 'retail';
   method?: string;
   /** Substring (case-insensitive) or RegExp on the URL path. */
   path?: string | RegExp;
@@ -63,6 +63,8 @@ export interface StartAzureFakeOptions {
   vmsPerGroup?: number;
   /** Items per list page before nextLink (default 1000; `$top` may ask fewer). */
   pageSize?: number;
+  /** Retail Prices API items per page before NextPageLink (default 100). */
+  retailPageSize?: number;
   tenantId?: string;
   subscriptionId?: string;
   /** The default Contributor principal's credentials (a Reader principal is always added unless `principals` is given). */
@@ -112,6 +114,8 @@ export interface AzureFake {
   /** 'https://management.azure.com/.default' */
   scope: string;
   requests: AzureRequestLog[];
+  /** The $filter of every Retail Prices request, in order. */
+  retailFilters: string[];
   readonly tokensIssued: number;
   inject(fault: AzureFault): FaultHandle;
   clearFaults(): void;
@@ -134,3 +138,10 @@ export const ARM_AUDIENCES: string[];
 export const LOCATIONS: { name: string; displayName: string; zones: boolean }[];
 export const VM_SIZES: Record<string, { cores: number; memoryMB: number; family: string }>;
 export function startAzureFake(opts?: StartAzureFakeOptions): Promise<AzureFake>;
+/** Virtual machine metrics the fake's Azure Monitor serves (name → unit, default aggregation). */
+export const VM_METRICS: Record<string, { unit: string; primary: 'average' | 'total'; description: string }>;
+/** The fake's one-minute sample (percent; bytes of the minute; bytes for Available Memory Bytes) for a VM id and minute start. */
+export function azureMetricSample(vmId: string, metric: string, tSec: number): number | null;
+/** The fake's Linux pay-as-you-go price (USD/h) of a size in a location, or null. */
+export function azurePrice(size: string, location: string): number | null;
+export function parseRetailFilter(filter: string): { clauses: { field: string; value: string | boolean }[] } | { error: string };

@@ -16,18 +16,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createArm } from './arm.mjs';
 import { createEntra } from './entra.mjs';
+import { createRetail } from './monitor.mjs';
 import { jwk, keyId, signJwt } from './jwt.mjs';
 import { guid, opensshRsa } from './model.mjs';
 import { createTestCa } from './tls.mjs';
 
 export { API_VERSIONS, ARM_AUDIENCES } from './arm.mjs';
 export { LOCATIONS, VM_SIZES } from './model.mjs';
+export { VM_METRICS, azureMetricSample, azurePrice, parseRetailFilter } from './monitor.mjs';
 
 /**
  * @typedef {{ clientId: string, clientSecret: string, objectId: string, role: 'Contributor' | 'Reader', secretExpired?: boolean }} FakePrincipal
  * @typedef {{
  *   kind: 'throttle' | 'server' | 'quota' | 'sku' | 'authz' | 'error',
- *   times?: number, target?: 'arm' | 'token', method?: string, path?: string | RegExp, operation?: string | RegExp,
+ *   times?: number, target?: 'arm' | 'token' | 'retail', method?: string, path?: string | RegExp, operation?: string | RegExp,
  *   status?: number, code?: string, message?: string, retryAfterSec?: number, async?: boolean,
  *   limit?: number, used?: number, required?: number,
  * }} AzureFault
@@ -40,7 +42,7 @@ export { LOCATIONS, VM_SIZES } from './model.mjs';
  *   vmCount: number, vmsPerGroup: number, sshKeys: string[], pageSize: number,
  *   lroPolls: number, lroMaxMs: number, lroRetryAfterSec: number | undefined,
  *   coresQuota: number, unavailableSkus: Record<string, string[]> | undefined, extraApiVersions: Record<string, string[]>,
- *   takeFault: (req: { target: 'arm' | 'token', method: string, path: string, operation?: string, lro?: boolean }) => AzureFault | null,
+ *   takeFault: (req: { target: 'arm' | 'token' | 'retail', method: string, path: string, operation?: string, lro?: boolean }) => AzureFault | null,
  * }} FakeContext
  */
 
@@ -103,6 +105,7 @@ export async function startAzureFake(opts = {}) {
   };
   const entra = createEntra(ctx);
   const arm = createArm(ctx);
+  const retail = createRetail({ endpoint: () => base, pageSize: opts.retailPageSize ?? 100 });
   /** @type {import('./azure-fake.d.mts').AzureRequestLog[]} */
   const requests = [];
 
@@ -123,6 +126,11 @@ export async function startAzureFake(opts = {}) {
       try {
         if (size > 4 << 20) out = { status: 413, body: { error: { code: 'RequestEntityTooLarge', message: 'The request content size exceeds the maximum size of 4 MB.' } } };
         else if (/^\/(subscriptions|tenants|providers)(\/|$)/i.test(url.pathname)) out = arm.handle(method, url, raw, req.headers);
+        else if (/^\/api\/retail\/prices\/?$/i.test(url.pathname)) {
+          // The Retail Prices API (prices.azure.com): no authentication; faults with target 'retail'.
+          const f = ctx.takeFault({ target: 'retail', method, path: url.pathname });
+          out = f ? { status: f.status ?? 429, headers: f.retryAfterSec !== undefined ? { 'retry-after': String(f.retryAfterSec) } : {}, body: { Error: { Code: f.code ?? (f.kind === 'throttle' ? 'TooManyRequests' : 'InternalServerError'), Message: f.message ?? 'Too many requests. Please retry after some time.' } } } : /** @type {any} */ (retail.handle(method, url));
+        }
         else {
           const f = ctx.takeFault({ target: 'token', method, path: url.pathname });
           if (f) out = tokenFault(f);
@@ -190,6 +198,7 @@ export async function startAzureFake(opts = {}) {
     principals,
     scope: 'https://management.azure.com/.default',
     requests,
+    retailFilters: retail.filters,
     get tokensIssued() { return ctx.tokensIssued; },
     inject(f) {
       const entry = { ...f, id: ++faultSeq, left: f.times ?? 1 };

@@ -1,6 +1,7 @@
+import type { VncRelay, VncRelayTarget } from '../vnc-relay.mjs';
 import type { Agent } from 'node:http';
 
-export type TencentService = 'cvm' | 'vpc' | 'cbs';
+export type TencentService = 'cvm' | 'vpc' | 'cbs' | 'monitor';
 export type TencentFaultKind =
   | 'throttle' // RequestLimitExceeded
   | 'throttle-uin' // RequestLimitExceeded.UinLimitExceeded
@@ -42,6 +43,10 @@ export interface TencentRecordedRequest {
   code: string | null;
 }
 export interface TencentFakeOptions {
+  /** The VNC server DescribeInstanceVncUrl's one-time ws:// URL is relayed to (default none: set it with vnc.setTarget). */
+  vnc?: VncRelayTarget;
+  /** How long a VNC URL is valid (default 15 s). */
+  vncUrlTtlMs?: number;
   seed?: number;
   /** Instances spread round-robin over the regions (default 10000). */
   instances?: number;
@@ -85,6 +90,8 @@ export interface TencentFake {
     securityGroups(): any[];
     keyPairs(): any[];
   };
+  /** The console proxy behind DescribeInstanceVncUrl: its target and what it issued, relayed and refused. */
+  vnc: VncRelay;
   close(): Promise<void>;
 }
 export const DEFAULT_SECRET_ID: string;

@@ -17,7 +17,9 @@
 // {"Response": {"Error": {"Code", "Message"}, "RequestId"}} with HTTP 200, as Tencent Cloud answers them.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Agent, createServer } from 'node:http';
+import { createVncRelay } from '../vnc-relay.mjs';
 import { parseTc3Authorization, tc3CanonicalRequest, tc3Signature, tc3StringToSign, utcDate } from './signature.mjs';
+import { MONITOR_VERSION, inquiryPriceApi, monitorApi } from './monitor.mjs';
 
 export const DEFAULT_SECRET_ID = 'AKIDSkydeckFakeSecretId000000000001';
 export const DEFAULT_SECRET_KEY = 'SkydeckFakeSecretKeyDoNotUse0001';
@@ -247,6 +249,7 @@ export async function startTencentFake(opts = {}) {
   };
   const secrets = new Map([[o.secretId, o.secretKey], ...Object.entries(opts.accounts ?? {})]);
   const w = buildWorld(o);
+  const vnc = createVncRelay({ path: '/vnc', ttlMs: opts.vncUrlTtlMs, target: opts.vnc ?? null });
   const requests = [];
   let faults = [];
   let faultSeq = 0;
@@ -454,7 +457,8 @@ export async function startTencentFake(opts = {}) {
         if (!p.InstanceId) throw missing('InstanceId');
         const x = inst(ctx, p.InstanceId);
         if (x.InstanceState !== 'RUNNING') throw notRunning(x);
-        return { InstanceVncUrl: `wss://bjvnc.qcloud.com:26789/vnc?s=${createHash('sha256').update(`${x.InstanceId}/${now()}`).digest('hex').slice(0, 40)}` };
+        // A one-time ws:// URL on this fake's port, relayed to a real VNC server (../vnc-relay.mjs).
+        return { InstanceVncUrl: vnc.issue(`ws://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`, x.InstanceId) };
       } },
     },
     vpc: {
@@ -601,6 +605,10 @@ export async function startTencentFake(opts = {}) {
     },
   };
 
+  // Cloud Monitor (monitor 2018-07-24) and CVM InquiryPriceRunInstances (./monitor.mjs).
+  api.monitor = monitorApi({ instances: w.instances, err, missing, bad, badValue, now });
+  Object.assign(api.cvm, inquiryPriceApi({ region: regionOf, typeIn, images: IMAGES, err, missing, badValue }));
+
   function authenticate(method, url, headers, body, service) {
     const auth = headers.authorization;
     if (!auth) throw err('AuthFailure.InvalidAuthorization', 'The Authorization header is missing.');
@@ -677,7 +685,7 @@ export async function startTencentFake(opts = {}) {
         const product = api[service];
         if (!product) throw err('NoSuchProduct', `The product \`${service}\` does not exist.`);
         if (!rec.version) throw missing('X-TC-Version');
-        if (rec.version !== VERSION) throw err('NoSuchVersion', `The requested version \`${rec.version}\` of API \`${rec.action}\` does not exist.`);
+        if (rec.version !== (service === 'monitor' ? MONITOR_VERSION : VERSION)) throw err('NoSuchVersion', `The requested version \`${rec.version}\` of API \`${rec.action}\` does not exist.`);
         const op = product[rec.action];
         if (!op) throw err('InvalidAction', `The requested action \`${rec.action}\` does not exist.`);
         const f = takeFault(service, rec.action);
@@ -707,6 +715,7 @@ export async function startTencentFake(opts = {}) {
       }
     });
   });
+  server.on('upgrade', (req, socket, head) => vnc.handleUpgrade(req, socket, head) || socket.destroy());
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
   const port = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
   const agent = new Agent({
@@ -727,7 +736,7 @@ export async function startTencentFake(opts = {}) {
     port,
     url: `http://127.0.0.1:${port}`,
     endpoint: `127.0.0.1:${port}`,
-    endpoints: { cvm: `cvm.tencentcloudapi.com:${port}`, vpc: `vpc.tencentcloudapi.com:${port}`, cbs: `cbs.tencentcloudapi.com:${port}` },
+    endpoints: { cvm: `cvm.tencentcloudapi.com:${port}`, vpc: `vpc.tencentcloudapi.com:${port}`, cbs: `cbs.tencentcloudapi.com:${port}`, monitor: `monitor.tencentcloudapi.com:${port}` },
     agent,
     secretId: o.secretId,
     secretKey: o.secretKey,
@@ -753,7 +762,9 @@ export async function startTencentFake(opts = {}) {
       securityGroups: () => [...w.groups.values()].map(({ ingress: _i, egress: _e, ...g }) => ({ ...g, Region: g.region })),
       keyPairs: () => [...w.keys.values()].map((k) => ({ ...k, Region: k.region })),
     },
+    vnc,
     close: () => new Promise((resolve) => {
+      vnc.close();
       agent.destroy();
       server.closeAllConnections();
       server.close(() => resolve(undefined));

@@ -1,0 +1,85 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { request } from 'node:https';
+import { parseRetailFilter, startAzureFake, type AzureFake } from './azure-fake.mjs';
+
+/**
+ * The Azure fake's Azure Monitor metrics and Retail Prices endpoints on the wire (raw HTTPS with the test CA, tokens
+ * signed by the fake): what they refuse and with which code.
+ */
+
+let az: AzureFake;
+beforeEach(async () => {
+  az = await startAzureFake({ vms: 10 });
+});
+afterEach(async () => az.close());
+
+function get(path: string, token?: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${az.endpoint}${path}`, { ca: az.caPem, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+const metricsPath = (vm: string, q: Record<string, string>) => `${vm}/providers/Microsoft.Insights/metrics?${new URLSearchParams(q).toString()}`;
+const ok = { 'api-version': '2024-02-01', timespan: '2026-11-01T10:00:00Z/2026-11-01T10:05:00Z', interval: 'PT1M', metricnames: 'Percentage CPU,Network In Total', aggregation: 'average,total' };
+
+describe('Azure Monitor metrics (fake)', () => {
+  it('answers the 2024-02-01 Response shape for a VM, with a bearer token', async () => {
+    const vm = az.vmIds().find((id) => az.powerState(id) === 'running')!;
+    const r = await get(metricsPath(vm, ok), az.issueToken());
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ interval: 'PT1M', namespace: 'Microsoft.Compute/virtualMachines', timespan: '2026-11-01T10:00:00Z/2026-11-01T10:05:00Z' });
+    expect(r.body.value.map((v: any) => [v.name.value, v.unit, v.type, v.errorCode])).toEqual([
+      ['Percentage CPU', 'Percent', 'Microsoft.Insights/metrics', 'Success'],
+      ['Network In Total', 'Bytes', 'Microsoft.Insights/metrics', 'Success'],
+    ]);
+    const data = r.body.value[0].timeseries[0].data;
+    expect(data.map((d: any) => d.timeStamp)).toEqual(['2026-11-01T10:00:00Z', '2026-11-01T10:01:00Z', '2026-11-01T10:02:00Z', '2026-11-01T10:03:00Z', '2026-11-01T10:04:00Z']);
+    expect(Object.keys(data[0]).sort()).toEqual(['average', 'timeStamp', 'total']);
+  });
+
+  it('refuses no token, an expired token, an unknown api-version, metric name, interval or timespan', async () => {
+    const vm = az.vmIds()[0]!;
+    expect((await get(metricsPath(vm, ok))).body.error.code).toBe('AuthenticationFailed');
+    expect((await get(metricsPath(vm, ok), az.issueToken({ expiresInSec: -60 }))).body.error.code).toBe('ExpiredAuthenticationToken');
+    const t = az.issueToken();
+    expect((await get(metricsPath(vm, { ...ok, 'api-version': '2099-01-01' }), t)).body.error.code).toBe('NoRegisteredProviderFound');
+    const bads: Record<string, string>[] = [{ metricnames: 'CPU Credits Consumed' }, { interval: 'PT2M' }, { timespan: '2026-11-01T10:05:00Z/2026-11-01T10:00:00Z' }, { timespan: 'last hour' }, { aggregation: 'median' }, { metricnamespace: 'Microsoft.Storage/storageAccounts' }];
+    for (const bad of bads) {
+      const r = await get(metricsPath(vm, { ...ok, ...bad }), t);
+      expect([r.status, r.body.code], JSON.stringify(bad)).toEqual([400, 'BadRequest']);
+    }
+    const gone = await get(metricsPath(vm.replace(/[^/]+$/, 'nope'), ok), t);
+    expect([gone.status, gone.body.code]).toEqual([404, 'ResourceNotFound']);
+  });
+});
+
+describe('Retail Prices (fake)', () => {
+  it('parses the $filter strictly', () => {
+    expect(parseRetailFilter("serviceName eq 'Virtual Machines' and armSkuName eq 'Standard_D2s_v5' and isPrimaryMeterRegion eq true")).toEqual({
+      clauses: [
+        { field: 'serviceName', value: 'Virtual Machines' },
+        { field: 'armSkuName', value: 'Standard_D2s_v5' },
+        { field: 'isPrimaryMeterRegion', value: true },
+      ],
+    });
+    expect(parseRetailFilter("productName eq 'O''Brien'")).toEqual({ clauses: [{ field: 'productName', value: "O'Brien" }] });
+    for (const bad of ["serviceName = 'Virtual Machines'", "serviceName eq Virtual Machines", "serviceName eq 'Virtual Machines' and", "skuname eq 'x'", "colour eq 'red'", "serviceName eq 'a' or serviceName eq 'b'"]) {
+      expect('error' in parseRetailFilter(bad), bad).toBe(true);
+    }
+  });
+
+  it('answers Items with NextPageLink, unauthenticated, and 400 InvalidFilter for a bad $filter', async () => {
+    const f = encodeURIComponent("serviceName eq 'Virtual Machines' and armRegionName eq 'eastus' and armSkuName eq 'Standard_B2s'");
+    const r = await get(`/api/retail/prices?$filter=${f}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ BillingCurrency: 'USD', CustomerEntityId: 'Default', CustomerEntityType: 'Retail', NextPageLink: null, Count: 7 });
+    expect(new Set(r.body.Items.map((i: any) => i.type))).toEqual(new Set(['Consumption', 'DevTestConsumption', 'Reservation']));
+    const bad = await get(`/api/retail/prices?$filter=${encodeURIComponent("armSkuName = 'x'")}`);
+    expect([bad.status, bad.body.Error.Code]).toEqual([400, 'InvalidFilter']);
+  });
+});

@@ -19,7 +19,11 @@ const [peers, aws] = await Promise.all([startSshHosts({ count: 2, prefix: `skdcm
 const qemu = await startQemuVnc({ password: 'ali123' });
 const ali = await startAliyunFake({ instances: 24, regions: 1, vnc: { host: qemu.host, port: qemu.port } });
 const dataDir = mkdtempSync(join(tmpdir(), 'skydeck-shots-'));
-const server = await startServer(dataDir);
+const server = await startServer(dataDir).catch(async (e) => {
+  // Nothing below runs: stop the peers started above before failing.
+  await Promise.allSettled([qemu.stop(), ali.close(), aws.close(), peers.stop()]);
+  throw e;
+});
 const browser = await chromium.launch({ executablePath: process.env.SKYDECK_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 try {
   const api = server.api;

@@ -108,3 +108,30 @@ test('a stopped cloud guest changes its instance type from its detail panel (the
   await expect.poll(async () => (await server.api<any>('guests.get', { id: g.id })).body.instanceType, { timeout: 15_000 }).toBe('c5.2xlarge');
   expect(fake.region('us-east-1').instances.get(g.externalId.split('/').pop())!.type).toBe('c5.2xlarge');
 });
+
+test('an account’s credentials are replaced from its edit dialog only once the cloud accepts them', async ({ page }) => {
+  await open(page, '/cloud-accounts');
+  await page.getByTestId('cloud-account-e2e-aws').locator('xpath=ancestor::tr').getByRole('button', { name: 'Edit' }).click();
+  const dialog = page.getByTestId('edit-cloud-dialog');
+  await expect(dialog).toBeVisible();
+  await dialog.getByText('Replace credentials').click();
+  await page.getByTestId('edit-cred-accessKeyId').fill(fake.accessKeyId);
+  await page.getByTestId('edit-cred-secretAccessKey').fill('still-not-the-secret');
+  const rejected = fake.stats.rejectedSignatures;
+  await page.getByTestId('edit-cred-submit').click();
+  await expect(page.getByTestId('edit-cred-error')).toContainText('SignatureDoesNotMatch');
+  expect(fake.stats.rejectedSignatures).toBeGreaterThan(rejected);
+  // The stored credentials still work: a sync succeeds.
+  const id = (await server.api<any>('clouds.accounts', {})).body.items[0].account.id as string;
+  const sync = await server.api<any>('clouds.syncNow', { id });
+  await expect.poll(async () => (await server.api<any>('tasks.get', { id: sync.body.taskId })).body.status, { timeout: 20_000 }).toBe('succeeded');
+
+  await page.getByTestId('edit-cred-secretAccessKey').fill(fake.secretAccessKey);
+  await page.getByTestId('edit-cred-submit').click();
+  await expect(page.getByText('Credentials replaced')).toBeVisible();
+  await expect(page.getByTestId('edit-cred-error')).toHaveCount(0);
+  // Nothing secret comes back, and the audit log holds no secret either.
+  const audit = await server.api<any>('audit.list', { limit: 20 });
+  expect(JSON.stringify(audit.body)).not.toContain(fake.secretAccessKey);
+  expect(JSON.stringify(audit.body)).not.toContain('still-not-the-secret');
+});

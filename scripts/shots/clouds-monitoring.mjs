@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { startSshHosts } from '../peers/ssh-hosts.mjs';
 import { startAwsFake } from '../peers/clouds/aws/fake.mjs';
+import { startTencentFake } from '../peers/clouds/tencent/fake.mjs';
 import { startAliyunFake } from '../peers/clouds/aliyun/fake.mjs';
 import { startQemuVnc } from '../peers/qemu-vnc.mjs';
 import { navigate as go, startServer } from './server.mjs';
@@ -18,10 +19,11 @@ const [peers, aws] = await Promise.all([startSshHosts({ count: 2, prefix: `skdcm
 // An Alibaba Cloud account whose instances' VNC console (DescribeInstanceVncUrl) is a real QEMU display.
 const qemu = await startQemuVnc({ password: 'ali123' });
 const ali = await startAliyunFake({ instances: 24, regions: 1, vnc: { host: qemu.host, port: qemu.port } });
+const tc = await startTencentFake({});
 const dataDir = mkdtempSync(join(tmpdir(), 'skydeck-shots-'));
 const server = await startServer(dataDir).catch(async (e) => {
   // Nothing below runs: stop the peers started above before failing.
-  await Promise.allSettled([qemu.stop(), ali.close(), aws.close(), peers.stop()]);
+  await Promise.allSettled([qemu.stop(), ali.close(), tc.close(), aws.close(), peers.stop()]);
   throw e;
 });
 const browser = await chromium.launch({ executablePath: process.env.SKYDECK_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
@@ -33,6 +35,8 @@ try {
   const web = await api('projects.create', { name: 'web' });
   const aliAcct = await api('clouds.add', { name: 'ali-prod', credentials: { provider: 'aliyun', accessKeyId: ali.accessKeyId, accessKeySecret: ali.accessKeySecret }, endpoint: ali.url, projectMapping: { tagKey: 'project', defaultProjectId: web.id } });
   if (aliAcct.taskId) await server.waitTask(aliAcct.taskId);
+  const tcAcct = await api('clouds.add', { name: 'tc-gz', credentials: { provider: 'tencent', secretId: tc.secretId, secretKey: tc.secretKey }, endpoint: tc.url, regions: ['ap-guangzhou'] });
+  if (tcAcct.taskId) await server.waitTask(tcAcct.taskId);
   const aliGuest = (await api('guests.list', { filter: ['provider:aliyun', 'status:running'], limit: 1 })).items[0];
   const awsGuest = (await api('guests.list', { filter: ['provider:aws', 'status:running'], limit: 1 })).items[0];
   const hostIds = [];
@@ -56,6 +60,17 @@ try {
       await page.getByTestId('cloud-accounts-table').waitFor();
       await page.waitForTimeout(500);
       await shot('clouds-accounts');
+      // The edit dialog with its credentials section open (Tencent Cloud: the billing currency is part of them).
+      await page.getByTestId('cloud-account-tc-gz').locator('xpath=ancestor::tr').locator('button').nth(1).click();
+      await page.getByTestId('edit-cloud-dialog').waitFor();
+      await page.locator('[data-testid=edit-cloud-dialog] .sd-cred .el-collapse-item__header').click();
+      await page.getByTestId('edit-cred-secretId').fill(tc.secretId);
+      await page.waitForTimeout(400);
+      await page.getByTestId('edit-cred-submit').scrollIntoViewIfNeeded();
+      await page.waitForTimeout(400);
+      await shot('clouds-edit-credentials');
+      await page.keyboard.press('Escape');
+      await page.getByTestId('edit-cloud-dialog').waitFor({ state: 'hidden' });
       await page.getByTestId('add-cloud').click();
       await page.waitForTimeout(500);
       await shot('clouds-add');
@@ -68,10 +83,11 @@ try {
       await page.getByTestId('cloud-endpoint').fill(ali.url);
       await page.getByTestId('cloud-validate').click();
       await page.getByTestId('cloud-valid').waitFor();
-      await page.getByTestId('mapping-tag-key').fill('project');
-      await page.getByTestId('mapping-default-project').click();
+      const addDialog = page.getByTestId('add-cloud-dialog');
+      await addDialog.getByTestId('mapping-tag-key').fill('project');
+      await addDialog.getByTestId('mapping-default-project').click();
       await page.locator('.el-select-dropdown__item:visible', { hasText: 'web' }).click();
-      await page.getByTestId('project-mapping').scrollIntoViewIfNeeded();
+      await addDialog.getByTestId('project-mapping').scrollIntoViewIfNeeded();
       await page.waitForTimeout(500);
       await shot('clouds-add-mapping');
       await page.keyboard.press('Escape');
@@ -114,6 +130,7 @@ try {
   await server.stop();
   await aws.close();
   await ali.close();
+  await tc.close();
   await qemu.stop();
   await peers.stop();
   rmSync(dataDir, { recursive: true, force: true });

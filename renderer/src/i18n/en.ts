@@ -1760,7 +1760,15 @@ const en = {
       console: 'Console',
       consoleHint: 'The cloud’s own VNC console of the instance, in a Consoles tab (relayed by Skydeck: the cloud’s one-time console URL never leaves this app)',
     },
-    edit: { button: 'Edit', title: 'Edit cloud account', save: 'Save' },
+    edit: {
+      button: 'Edit',
+      title: 'Edit cloud account',
+      save: 'Save',
+      credentials: 'Replace credentials',
+      credentialsHint: 'Now: {hint}. The new credentials are checked with the cloud first; the old ones stay until they pass.',
+      replaceCredentials: 'Check and replace',
+      credentialsSaved: 'Credentials replaced',
+    },
     mapping: {
       title: 'Projects from cloud tags',
       hint: 'At every sync, instances and their disks get the project named by this tag’s value (case-insensitive), an override, or the default project. A guest a user moved to a project keeps it.',

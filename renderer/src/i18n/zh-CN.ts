@@ -1759,7 +1759,15 @@ const zhCN: MessageSchema = {
       console: '控制台',
       consoleHint: '该实例在云上的 VNC 控制台，在“控制台”标签页中打开（由 Skydeck 中转：云的一次性控制台地址不会离开本应用）',
     },
-    edit: { button: '编辑', title: '编辑云账号', save: '保存' },
+    edit: {
+      button: '编辑',
+      title: '编辑云账号',
+      save: '保存',
+      credentials: '更换凭据',
+      credentialsHint: '当前：{hint}。新凭据会先由云平台校验；通过之前仍使用旧凭据。',
+      replaceCredentials: '校验并更换',
+      credentialsSaved: '凭据已更换',
+    },
     mapping: {
       title: '按云标签映射项目',
       hint: '每次同步时，实例及其磁盘归入此标签值所指名称的项目（不区分大小写）、覆盖项指定的项目或默认项目。用户手动移动到某项目的虚拟机保持不变。',

@@ -68,7 +68,8 @@ export class CloudMetricSource implements MetricSource {
           const guestId = ids.get(p.instanceId);
           if (!guestId || !Number.isFinite(p.value)) continue;
           out.push({ kind: 'guest', resourceId: guestId, metric: p.metric, ts: p.ts, value: p.value });
-          // Azure reports available bytes, not a percentage: the VM size's memory (synced) makes it one.
+          // Azure reports available bytes, not a percentage: the VM size's nominal memory (synced) makes it one, a close
+          // approximation (the guest sees slightly less than its size's memory, so the use reads a little high).
           const total = memBytes.get(guestId) ?? 0;
           if (p.metric === 'mem.available_bytes' && total > 0) out.push({ kind: 'guest', resourceId: guestId, metric: 'mem.util', ts: p.ts, value: Math.round(Math.min(100, Math.max(0, 100 * (1 - p.value / total))) * 100) / 100 });
         }

@@ -9,8 +9,9 @@ import { CloudError, type CloudMetricPoint, type CloudPrice } from '../types';
  * api-version 2024-02-01), interval PT1M, aggregation average,total, namespace Microsoft.Compute/virtualMachines.
  * Percentage CPU (average, percent) → cpu.util; Disk Read/Write Bytes and Network In/Out Total (total of the minute,
  * bytes) ÷ 60 → blk.rd_bytes_per_s / blk.wr_bytes_per_s / net.rx_bytes_per_s / net.tx_bytes_per_s; Available Memory
- * Bytes (average) → mem.available_bytes. No mem.util: the platform reports available memory but not the guest's total
- * (the size's nominal memory is not what the guest sees), so a percentage would be made up.
+ * Bytes (average) → mem.available_bytes. The platform reports available memory but not the guest's total, so this
+ * driver answers no mem.util; the collector (main/clouds/metrics-source.ts) derives one from the VM size's nominal
+ * memory, a close approximation (the guest sees slightly less than the size's memory).
  */
 export const AZURE_METRIC_INTERVAL = 'PT1M';
 export const AZURE_METRIC_PERIOD_S = 60;

@@ -1,4 +1,4 @@
-import type { CloudProvider } from '@shared/contract/clouds';
+import type { CloudCredentialsInput, CloudProvider } from '@shared/contract/clouds';
 
 /** The credential fields of each cloud's add dialog (the contract's cloudCredentialsSchema). */
 export interface CredentialFieldDef {
@@ -29,3 +29,8 @@ export const CREDENTIAL_FIELDS: Record<CloudProvider, CredentialFieldDef[]> = {
     { key: 'subscriptionId', secret: false },
   ],
 };
+
+/** The `credentials` input of clouds.add / validate / setCredentials from what the form holds (a choice left alone is its first option). */
+export function credentialsInput(provider: CloudProvider, values: Record<string, string | undefined>): CloudCredentialsInput {
+  return { provider, ...Object.fromEntries(CREDENTIAL_FIELDS[provider].map((f) => [f.key, (values[f.key] ?? f.options?.[0] ?? '').trim()])) } as CloudCredentialsInput;
+}

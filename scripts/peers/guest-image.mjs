@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sh, sleep } from './proc.mjs';
+import { qmpConnect } from './qmp.mjs';
 
 export const BANNER = 'SKYDECK TINY GUEST';
 /** Kernel modules the guest loads (with their dependencies, in order); missing ones (built in) are skipped. */
@@ -300,45 +301,6 @@ function initramfs(modules, applets) {
   entries.push({ name: 'etc/modules', mode: FILE, data: `${modules.map((m) => m.name).join('\n')}\n` });
   for (const m of modules) entries.push({ name: `lib/modules/${m.name}.ko`, mode: FILE, data: readFileSync(m.path) });
   return cpioNewc(entries);
-}
-
-/**
- * A minimal QMP client: connects, negotiates, and sends commands one at a time.
- * @param {string} path
- */
-async function qmpConnect(path) {
-  const sock = connect(path);
-  await new Promise((resolve, reject) => {
-    sock.once('connect', resolve);
-    sock.once('error', reject);
-  });
-  let buf = '';
-  /** @type {Array<(msg: any) => void>} */
-  const waiting = [];
-  sock.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (!line) continue;
-      const msg = JSON.parse(line);
-      if ('QMP' in msg || 'return' in msg || 'error' in msg) waiting.shift()?.(msg);
-    }
-  });
-  sock.on('error', () => {});
-  const next = () => new Promise((resolve) => waiting.push(resolve));
-  await next(); // greeting
-  /** @param {string} execute @param {object} [args] */
-  const cmd = async (execute, args) => {
-    const reply = next();
-    sock.write(`${JSON.stringify({ execute, ...(args ? { arguments: args } : {}) })}\n`);
-    const r = /** @type {any} */ (await reply);
-    if (r.error) throw new Error(`QMP ${execute}: ${r.error.desc}`);
-    return r.return;
-  };
-  await cmd('qmp_capabilities');
-  return { cmd, close: () => sock.destroy() };
 }
 
 /**

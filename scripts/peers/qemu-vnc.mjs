@@ -4,44 +4,9 @@
 // Starts in well under a second; stop() kills it and removes its directory.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** One QMP connection: greeting, capabilities, then one command at a time. */
-async function qmpSession(path) {
-  const sock = connect(path);
-  let buf = '';
-  const waiters = [];
-  sock.setEncoding('utf8');
-  sock.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (!line) continue;
-      const msg = JSON.parse(line);
-      if (msg.event) continue;
-      waiters.shift()?.(msg);
-    }
-  });
-  const next = () => new Promise((resolve) => waiters.push(resolve));
-  await new Promise((resolve, reject) => {
-    sock.once('connect', resolve);
-    sock.once('error', reject);
-  });
-  await next(); // greeting
-  const cmd = async (execute, args) => {
-    const p = next();
-    sock.write(JSON.stringify(args ? { execute, arguments: args } : { execute }) + '\n');
-    const r = await p;
-    if (r.error) throw new Error(`QMP ${execute}: ${r.error.desc}`);
-    return r.return;
-  };
-  await cmd('qmp_capabilities');
-  return { cmd, close: () => sock.destroy() };
-}
+import { qmpConnect } from './qmp.mjs';
 
 /**
  * @param {{ password?: string | null }} [o]
@@ -63,7 +28,7 @@ export async function startQemuVnc(o = {}) {
   while (!qmp) {
     if (exited) throw new Error(`qemu-system-x86_64 exited: ${stderr.trim()}`);
     try {
-      qmp = await qmpSession(qmpPath);
+      qmp = await qmpConnect(qmpPath);
     } catch {
       if (Date.now() > end) throw new Error(`QMP did not come up: ${stderr.trim()}`);
       await new Promise((r) => setTimeout(r, 50));

@@ -9,10 +9,15 @@
 // - a re-sync of the same 100k with 1% of them changed (status), the steady state of a 15-minute sync → rows/s, and
 //   how many were updated and unchanged, both ways;
 // - the bytes the process wrote during the SyncSession's first sync (/proc/self/io wchar: WAL frames, and the
-//   checkpoints that copy them into the database file, the session's closing checkpoint included).
+//   checkpoints that copy them into the database file, which the checkpointer thread runs: main/db/checkpointer.ts);
+// - what this machine can do at all: the same 100k rows, reduced to five columns, into a bare table keyed only by a
+//   unique (provider, external_id) index, in the same transactions of 2,000 rows with one multi-row INSERT per 50 rows
+//   (no lookup, no comparison, no other index, no FTS, no tags, no NICs), in SQLite's default WAL setup: the ceiling
+//   of any upsert that finds rows by the provider's id on this machine, next to which the first-sync figure reads.
 // Medians of 5 runs after a warm-up, each on a fresh data dir (the re-sync on the one the insert just filled). The
 // one-commit-per-row peer runs on the first 25k instances (100k of it would take ~2.5 minutes per 5 runs), compared
 // with pages of 100 on the same 25k.
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -151,6 +156,30 @@ function rawInsert(db, rows, acc) {
   return performance.now() - t0;
 }
 
+/** The ceiling: bare rows keyed by a unique provider id, transactions of BATCH rows, multi-row INSERTs of 50. */
+function floor(rows) {
+  const dir = mkdtempSync(join(tmpdir(), 'skydeck-bench-floor-'));
+  const db = new Database(join(dir, 'floor.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE t (provider TEXT NOT NULL, external_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, instance_type TEXT); CREATE UNIQUE INDEX t_ext ON t (provider, external_id)');
+  const K = 50;
+  const ins = db.prepare(`INSERT INTO t VALUES ${Array(K).fill('(?, ?, ?, ?, ?)').join(', ')}`);
+  const batch = db.transaction((list) => {
+    for (let i = 0; i < list.length; i += K) {
+      const args = [];
+      for (let j = i; j < i + K; j++) args.push('aws', list[j].external_id, list[j].name, list[j].status, list[j].instance_type);
+      ins.run(...args);
+    }
+  });
+  const t0 = performance.now();
+  for (let i = 0; i < rows.length; i += BATCH) batch(rows.slice(i, i + BATCH));
+  const ms = performance.now() - t0;
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return ms;
+}
+
 export default async function inventorySync(rec) {
   const e = await loadBenchEntry();
   const rows = instances({ zone: 'bench-zones', project: 'bench-projects' });
@@ -207,7 +236,16 @@ export default async function inventorySync(rec) {
     log(i, `25k: pages of 100 ${Math.round(rate(SMALL, a.ms))} rows/s, one commit per row ${Math.round(rate(SMALL, b.ms))} rows/s, plain INSERTs ${Math.round(rate(SMALL, ms))} rows/s`);
   }
 
+  // The machine's ceiling for an upsert keyed by provider ids (N % BATCH === 0 and BATCH % 50 === 0: whole statements).
+  const bare = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const ms = floor(rows);
+    if (i > 0) bare.push(rate(N, ms));
+    log(i, `floor: bare rows keyed by provider id ${Math.round(rate(N, ms))} rows/s`);
+  }
+
   rec.add({ bench: BENCH, metric: `insert 100k instances through a SyncSession (API pages of ${PAGE}, transactions of ${BATCH} rows)`, value: median(m.insert), unit: 'rows/s', peer: `a transaction per page of ${PAGE}`, peerValue: median(m.pageInsert), ratio: median(m.insert) / median(m.pageInsert), target: '≥ 150k rows/s', runs: RUNS });
+  rec.add({ bench: BENCH, metric: `floor: 100k bare 5-column rows into a table keyed only by a unique (provider, external_id), transactions of ${BATCH}`, value: median(bare), unit: 'rows/s', peer: 'insert through a SyncSession', peerValue: median(m.insert), ratio: median(m.insert) / median(bare), runs: RUNS });
   rec.add({ bench: BENCH, metric: `insert 100k instances, a transaction per page of ${PAGE}`, value: median(m.pageInsert), unit: 'rows/s', target: '≥ 150k rows/s', runs: RUNS });
   rec.add({ bench: BENCH, metric: 'insert first 25k, a transaction per page of 100', value: median(paged), unit: 'rows/s', peer: 'one commit per row', peerValue: median(perRow), ratio: median(paged) / median(perRow), runs: RUNS });
   rec.add({ bench: BENCH, metric: 'insert first 25k: plain one-row INSERTs, no lookup/compare', value: median(raw), unit: 'rows/s', peer: 'upsertPage, pages of 100', peerValue: median(paged), ratio: median(paged) / median(raw), runs: RUNS });

@@ -55,7 +55,7 @@ const DAY = 86_400_000;
 export async function openCore(o: CoreOptions & { drivers?: ComputeDriver[] }): Promise<Core & { vault: Vault; engine: TaskEngine; db: import('better-sqlite3').Database; drivers: DriverRegistry; kvm: KvmService; consoles: ConsoleService; clouds: CloudService; monitoring: MonitoringService; alerts: AlertEngine }> {
   const logger = o.logger ?? createLogger();
   const log = logger.scope('core');
-  const opened = openDatabase(o.dataDir, o.version);
+  const opened = openDatabase(o.dataDir, o.version, undefined, { onCheckpointError: (message) => log.warn('WAL checkpoint failed', { message }) });
   const { db } = opened;
   const bus = new EventBus((e) => log.error('event listener failed', { error: e }));
   const settings = new SettingsRepo(db);

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { dirname, join, resolve } from 'node:path';
 import { MIGRATIONS } from './migrations';
 import { latestVersion, migrate, MigrationError, type Migration } from './migrate';
+import { Checkpointer, type CheckpointerOptions } from './checkpointer';
 
 export const DB_FILE = 'skydeck.db';
 const LOCK_FILE = 'skydeck.lock';
@@ -18,6 +19,8 @@ export class StartupError extends Error {
 export interface OpenedDatabase {
   db: Database.Database;
   schemaVersion: number;
+  /** The thread that checkpoints the WAL (null when turned off: SQLite's automatic checkpoint then runs in COMMIT). */
+  checkpointer: Checkpointer | null;
   /** Releases the data directory's lock and closes the database. */
   close(): void;
 }
@@ -105,7 +108,14 @@ function peekVersion(file: string): number {
   }
 }
 
-export function openDatabase(dataDir: string, appVersion: string, migrations: readonly Migration[] = MIGRATIONS): OpenedDatabase {
+export interface OpenOptions {
+  /** The WAL checkpointer thread (checkpointer.ts); false leaves checkpoints to SQLite's default, inside COMMIT. */
+  checkpointer?: CheckpointerOptions | false;
+  /** Hears what the checkpointer could not do. */
+  onCheckpointError?: (message: string) => void;
+}
+
+export function openDatabase(dataDir: string, appVersion: string, migrations: readonly Migration[] = MIGRATIONS, options: OpenOptions = {}): OpenedDatabase {
   prepareDataDir(dataDir);
   const file = join(dataDir, DB_FILE);
   const latest = latestVersion(migrations);
@@ -133,11 +143,16 @@ export function openDatabase(dataDir: string, appVersion: string, migrations: re
     db.pragma('busy_timeout = 5000');
     migrate(db, migrations, appVersion);
     const opened = db;
+    // Checkpoints run on their own thread, never inside one of this connection's COMMITs (checkpointer.ts).
+    const checkpointer = options.checkpointer === false ? null : new Checkpointer(file, options.checkpointer, options.onCheckpointError);
+    if (checkpointer) opened.pragma(`wal_autocheckpoint = ${checkpointer.fallbackFrames}`);
     return {
       db: opened,
       schemaVersion: opened.pragma('user_version', { simple: true }) as number,
+      checkpointer,
       close() {
         try {
+          checkpointer?.close();
           if (opened.open) {
             opened.pragma('optimize');
             opened.close();

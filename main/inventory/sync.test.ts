@@ -4,6 +4,7 @@ import { openDatabase, type OpenedDatabase } from '../db/open';
 import { tempDir } from '../test/helpers';
 import { runList } from '../db/list-query';
 import { SPECS } from './specs';
+import { GUEST_UNSYNCED_COLUMNS } from '../db/migrations/0017_guest_sync_digest';
 import { markReachable, markUnreachable, markVanished, newResourceId, SyncSession, upsertPage, VANISHED_TAG, type SyncRow, type UpsertOptions } from './sync';
 
 let dir: { path: string; cleanup(): void };
@@ -480,42 +481,96 @@ describe('bulk writes (multi-row INSERTs, SyncSession) against row by row', () =
     expect(() => s.page([instance(5)])).toThrow(/finished/);
   });
 
-  it('SyncSession checkpoints the WAL less often while it writes, and restores the setting when the last one finishes or fails', () => {
+  it('SyncSession writes synced_at of the rows it found unchanged once, at finish, and of changed rows with their batch', () => {
     const w = world();
-    const setting = () => db.pragma('wal_autocheckpoint', { simple: true }) as number;
-    const before = setting();
-    expect(before).toBe(1000);
-    const a = new SyncSession(db, 'guests', { provider: 'aws', scope: { cloudAccountId: w.acc }, batchRows: 2 });
-    const b = new SyncSession(db, 'guests', { provider: 'aws', scope: { cloudAccountId: w.acc2 }, batchRows: 2 });
-    a.page([instance(1)]);
-    expect(setting()).toBe(before); // nothing written yet
-    a.page([instance(2)]);
-    expect(setting()).toBeGreaterThan(before);
-    b.page([instance(3), instance(4)]);
-    a.finish();
-    expect(setting()).toBeGreaterThan(before); // b still writing
-    b.page([instance(5)]);
-    expect(b.finish()).toMatchObject({ inserted: 3 });
-    expect(setting()).toBe(before);
-    // A batch that fails restores it too (and writes nothing of that batch).
-    const c = new SyncSession(db, 'guests', { provider: 'aws', batchRows: 2 });
-    expect(() => c.page([instance(6), { ...instance(7), no_such_column: 1 }])).toThrow(/no column no_such_column/);
-    expect(setting()).toBe(before);
-    expect(one<{ n: number }>('SELECT count(*) AS n FROM guests').n).toBe(5);
-    // A session given up without finish() (its listing failed) lets go once it has been idle for a minute.
-    vi.useFakeTimers();
-    try {
-      const d = new SyncSession(db, 'guests', { provider: 'aws', scope: { cloudAccountId: w.acc }, batchRows: 1 });
-      d.page([instance(8)]);
-      expect(setting()).toBeGreaterThan(before);
-      vi.advanceTimersByTime(59_000);
-      d.page([instance(9)]);
-      vi.advanceTimersByTime(59_000);
-      expect(setting()).toBeGreaterThan(before);
-      vi.advanceTimersByTime(2_000);
-      expect(setting()).toBe(before);
-    } finally {
-      vi.useRealTimers();
+    const o = { provider: 'aws', scope: { cloudAccountId: w.acc } };
+    upsertPage(db, 'guests', [1, 2, 3, 4].map((n) => instance(n)), { ...o, syncedAt: T1 });
+    const s = new SyncSession(db, 'guests', { ...o, syncedAt: T2, batchRows: 2 });
+    s.page([instance(1), instance(2, { status: 'stopped' })]);
+    s.page([instance(3), instance(4)]);
+    const at = () => Object.fromEntries(all<{ external_id: string; synced_at: string }>('SELECT external_id, synced_at FROM guests ORDER BY external_id').map((g) => [g.external_id.slice(-1), g.synced_at]));
+    expect(at()).toEqual({ 1: T1, 2: T2, 3: T1, 4: T1 }); // both batches written; the unchanged wait for finish
+    expect(s.finish()).toMatchObject({ updated: 1, unchanged: 3, batches: 2 });
+    expect(at()).toEqual({ 1: T2, 2: T2, 3: T2, 4: T2 });
+    // A row deleted between its batch and finish() is not touched, nor is a row that took its rowid.
+    const t = new SyncSession(db, 'guests', { ...o, syncedAt: T3, batchRows: 1 });
+    t.page([instance(4)]);
+    const rowid = one<{ r: number }>(`SELECT rowid AS r FROM guests WHERE external_id = ?`, instance(4).external_id).r;
+    db.prepare('DELETE FROM guests WHERE rowid = ?').run(rowid);
+    upsertPage(db, 'guests', [instance(5)], { ...o, syncedAt: T1 });
+    expect(one<{ r: number }>(`SELECT rowid AS r FROM guests WHERE external_id = ?`, instance(5).external_id).r).toBe(rowid);
+    t.finish();
+    expect(one(`SELECT synced_at FROM guests WHERE external_id = ?`, instance(5).external_id)).toEqual({ synced_at: T1 });
+  });
+
+});
+
+describe('sync digest (guests.sync_digest, migration 0017)', () => {
+  const o = (acc: string, syncedAt: string) => ({ provider: 'aws', scope: { cloudAccountId: acc }, syncedAt });
+  const vm = (n: number, x: Partial<SyncRow> = {}) =>
+    instance(n, { tags: { Name: `web-${n}`, env: 'prod' }, nics: [{ idx: 0, mac: `0a:00:00:00:00:0${n}`, ip: `172.31.0.${n}` }, { idx: 1, mac: `0a:00:00:00:01:0${n}`, ip: null }], ...x });
+  const digestOf = (ext: string) => one<{ d: number | null }>('SELECT sync_digest AS d FROM guests WHERE external_id = ?', ext).d;
+  const state = (id: string) => ({
+    row: one('SELECT name, status, vcpu, memory_mb, ips, project_id FROM guests WHERE id = ?', id),
+    tags: tagsOf('guest', id),
+    nics: all('SELECT idx, mac, ip FROM guest_nics WHERE guest_id = ? ORDER BY idx', id),
+  });
+
+  it('finds a listing the same as the last one unchanged from the digest, whatever order tags and NICs come in', () => {
+    const w = world();
+    const [id] = upsertPage(db, 'guests', [vm(1)], o(w.acc, T1)).ids;
+    const d = digestOf(vm(1).external_id);
+    const first = state(id!);
+    expect(Number.isSafeInteger(d)).toBe(true);
+    const shuffled = vm(1, { tags: { env: 'prod', Name: 'web-1' }, nics: [...vm(1).nics!].reverse() });
+    expect(upsertPage(db, 'guests', [shuffled], o(w.acc, T2))).toMatchObject({ updated: 0, unchanged: 1 });
+    expect(digestOf(vm(1).external_id)).toBe(d);
+    // Any difference in what is listed is a different digest, and is written.
+    const changes: Partial<SyncRow>[] = [{ status: 'stopped' }, { tags: { Name: 'web-1', env: 'dev' } }, { tags: { Name: 'web-1' } }, { nics: [vm(1).nics![0]!] }, { vcpu: 4 }];
+    for (const [i, x] of changes.entries()) {
+      expect(upsertPage(db, 'guests', [vm(1, x)], o(w.acc, T2)), `change ${i}`).toMatchObject({ updated: 1 });
+      expect(digestOf(vm(1).external_id)).not.toBe(d);
+      expect(upsertPage(db, 'guests', [vm(1)], o(w.acc, T2))).toMatchObject({ updated: 1 });
+      expect(digestOf(vm(1).external_id)).toBe(d);
     }
+    expect(state(id!)).toEqual(first);
+  });
+
+  it('is cleared by any change the sync did not make, so the next listing puts the guest back as the provider lists it', () => {
+    const w = world();
+    const ids = upsertPage(db, 'guests', [1, 2, 3, 4, 5, 6].map((n) => vm(n)), o(w.acc, T1)).ids;
+    const want = ids.map((id) => state(id));
+    db.prepare(`INSERT INTO projects (id, name, status, created_at, updated_at) VALUES ('p2', 'other', 'active', ?, ?)`).run(T1, T1);
+    db.prepare(`UPDATE guests SET status = 'starting' WHERE id = ?`).run(ids[0]); // a task
+    db.prepare(`UPDATE guests SET project_id = 'p2' WHERE id = ?`).run(ids[1]); // a move to another project
+    db.prepare(`DELETE FROM tags WHERE resource_id = ? AND key = 'env'`).run(ids[2]);
+    db.prepare(`UPDATE tags SET value = 'x' WHERE resource_id = ? AND key = 'Name'`).run(ids[3]);
+    db.prepare(`DELETE FROM guest_nics WHERE guest_id = ? AND idx = 1`).run(ids[4]);
+    db.prepare(`UPDATE guest_nics SET ip = '10.9.9.9' WHERE guest_id = ? AND idx = 0`).run(ids[5]);
+    for (const id of ids) expect(one('SELECT sync_digest AS d FROM guests WHERE id = ?', id)).toEqual({ d: null });
+    // vm(2) lists no project: the move stays, and the guest is found unchanged.
+    expect(upsertPage(db, 'guests', [1, 2, 3, 4, 5, 6].map((n) => vm(n)), o(w.acc, T2))).toMatchObject({ updated: 5, unchanged: 1 });
+    expect(ids.map((id) => state(id))).toEqual(want.map((s, i) => (i === 1 ? { ...s, row: { ...s.row, project_id: 'p2' } } : s)));
+    for (const id of ids) expect(one<{ d: number | null }>('SELECT sync_digest AS d FROM guests WHERE id = ?', id).d).not.toBeNull();
+    // User tags are not the sync's: changing them leaves the digest.
+    db.prepare(`INSERT INTO tags (kind, resource_id, key, value, source) VALUES ('guest', ?, 'owner', 'alice', 'user')`).run(ids[0]);
+    db.prepare(`DELETE FROM tags WHERE resource_id = ? AND source = 'user'`).run(ids[0]);
+    expect(one<{ d: number | null }>('SELECT sync_digest AS d FROM guests WHERE id = ?', ids[0]).d).not.toBeNull();
+  });
+
+  it('compares row by row where no digest is known (guests from before the migration) and writes it without calling the row changed', () => {
+    const w = world();
+    const [id] = upsertPage(db, 'guests', [vm(1)], o(w.acc, T1)).ids;
+    const d = digestOf(vm(1).external_id);
+    db.prepare('UPDATE guests SET sync_digest = NULL').run();
+    expect(upsertPage(db, 'guests', [vm(1)], o(w.acc, T2))).toMatchObject({ updated: 0, unchanged: 1 });
+    expect(one('SELECT sync_digest AS d, updated_at, synced_at FROM guests WHERE id = ?', id)).toEqual({ d, updated_at: T1, synced_at: T2 });
+  });
+
+  it('is cleared by an UPDATE of every column a listing can set (a column added later must be added to the trigger)', () => {
+    const sql = one<{ sql: string }>(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'guests_digest_au'`).sql;
+    const watched = /UPDATE OF (.*?) ON guests/s.exec(sql)![1]!.split(',').map((c) => c.trim());
+    const columns = (db.pragma('table_info(guests)') as { name: string }[]).map((c) => c.name);
+    expect([...watched, ...GUEST_UNSYNCED_COLUMNS].sort()).toEqual([...columns].sort());
   });
 });

@@ -77,7 +77,7 @@ export const ID_PREFIX: Record<ResourceKind, string> = {
 };
 
 /** Columns the sync itself owns: a row cannot set them. */
-const RESERVED = new Set(['id', 'provider', 'updated_at', 'synced_at', 'stale']);
+const RESERVED = new Set(['id', 'provider', 'updated_at', 'synced_at', 'stale', 'sync_digest']);
 /** Keys of a row that are not columns. */
 const SIDE = new Set(['tags', 'nics', 'created_at']);
 const SCOPE_COLUMN: [keyof SyncScope, string][] = [
@@ -175,6 +175,79 @@ function sameNics(old: NicRow[] | undefined, next: NicRow[]): boolean {
   return true;
 }
 
+/**
+ * Everything a listed row says, as one 53-bit hash (a safe integer): the columns it sets (by name; scope columns and
+ * derived `ips` included), its provider tags in key order and its NICs in idx order (providers list both in no fixed
+ * order); an omitted `tags` or `nics` ("leave as they are") hashes differently from an empty one. Stored in
+ * `sync_digest` where the table has it (guests, migration 0017) and compared on the next sync before anything else of
+ * the row is loaded. Two 32-bit multiply-xor lanes over every value, each value preceded by its type and length, with
+ * no string built on the way (building one and hashing it with node:crypto took 4x as long, measured in a re-sync of
+ * 100k); what all rows of a plan share (column names, scope values) is mixed once per plan. A change goes unnoticed
+ * only if the new row hashes to the old one's digest: about 1 in 2^53 per change.
+ */
+let h1 = 0;
+let h2 = 0;
+function mix(c: number): void {
+  h1 = Math.imul(h1 ^ c, 2654435761);
+  h2 = Math.imul(h2 ^ c, 1597334677);
+}
+function mixValue(x: SqlValue | undefined): void {
+  if (x === null || x === undefined) return mix(0x100001);
+  if (typeof x === 'number' && (x | 0) === x && !Object.is(x, -0)) {
+    mix(0x100002);
+    return mix(x);
+  }
+  const s = typeof x === 'string' ? x : typeof x === 'number' ? `n${x}` : typeof x === 'bigint' ? `i${x}` : `b${x.toString('base64')}`;
+  mix(0x100003);
+  mix(s.length);
+  for (let i = 0; i < s.length; i++) mix(s.charCodeAt(i));
+}
+type Lanes = [number, number];
+
+/** The lanes after what all rows of one plan share: the column names (in order) and the scope values. */
+function digestSeed(names: string[], scopeValues: SqlValue[]): Lanes {
+  h1 = 0xdeadbeef;
+  h2 = 0x41c6ce57;
+  mix(names.length);
+  for (const n of names) mixValue(n);
+  for (const v of scopeValues) mixValue(v);
+  return [h1, h2];
+}
+
+/** `values` is laid out as the plan's: the row's own columns (`own`), then `scoped` scope values (in the seed), then any derived ones. */
+function rowDigest(seed: Lanes, values: SqlValue[], own: number, scoped: number, tags: Record<string, string> | undefined, nics: NicRow[] | undefined): number {
+  [h1, h2] = seed;
+  for (let i = 0; i < values.length; i++) if (i < own || i >= own + scoped) mixValue(values[i]);
+  if (tags === undefined) mix(0x100004);
+  else {
+    const keys = Object.keys(tags);
+    mix(keys.length);
+    for (const k of keys.length > 1 ? keys.sort() : keys) {
+      mixValue(k);
+      mixValue(String(tags[k]));
+    }
+  }
+  if (nics === undefined) mix(0x100005);
+  else {
+    mix(nics.length);
+    let sorted = true;
+    for (let i = 1; i < nics.length; i++) if (nics[i - 1]!.idx > nics[i]!.idx) sorted = false;
+    for (const n of sorted ? nics : [...nics].sort((a, b) => a.idx - b.idx)) {
+      mixValue(n.idx);
+      mixValue(n.mac);
+      mixValue(n.ip);
+      mixValue(n.network_id);
+      mixValue(n.bridge);
+    }
+  }
+  // Final avalanche of both lanes (as in cyrb53), folded into 53 bits.
+  let x = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  x ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  let y = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  y ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & y) + (x >>> 0);
+}
+
 /** A MAC the provider now reports on this guest moves here from wherever it was. */
 const NIC_MOVES = ' ON CONFLICT (mac) DO UPDATE SET guest_id = excluded.guest_id, idx = excluded.idx, ip = excluded.ip, network_id = excluded.network_id, bridge = excluded.bridge';
 
@@ -205,9 +278,18 @@ function insertRows<T>(db: Database.Database, head: string, one: string, tail: s
  * answered for it). Provider tags and NICs are replaced only when they differ.
  */
 export function upsertPage(db: Database.Database, kind: ResourceKind, rows: readonly SyncRow[], opts: UpsertOptions): UpsertResult {
+  return writePage(db, kind, rows, opts);
+}
+
+/** Ids of the rows a SyncSession found unchanged: their `synced_at` is written once, at finish(). */
+type Touched = string[];
+
+/** upsertPage; with `deferred`, rows found unchanged are handed to it instead of having `synced_at` written now. */
+function writePage(db: Database.Database, kind: ResourceKind, rows: readonly SyncRow[], opts: UpsertOptions, deferred?: Touched): UpsertResult {
   const table = SPECS[kind].table;
   const tagKind = SPECS[kind].tagKind;
   const cols = columnsOf(db, table);
+  const digested = cols.has('sync_digest');
   const syncedAt = opts.syncedAt ?? new Date().toISOString();
   const provider = opts.provider;
   const newId = opts.newId ?? newIdDefault;
@@ -224,13 +306,21 @@ export function upsertPage(db: Database.Database, kind: ResourceKind, rows: read
     sig: string;
     scopeValues: SqlValue[];
     deriveIps: boolean;
+    /** The digest lanes after the column names and scope values, which every row of the plan shares. */
+    seed: Lanes | null;
   }
   const plans = new Map<string, Plan>();
+  let last: { all: string[]; plan: Plan } | undefined;
   const planFor = (row: SyncRow, i: number): Plan => {
     const all = Object.keys(row);
+    // Most rows have the keys of the row before them: compared key by key, without building the map key.
+    if (last && last.all.length === all.length && all.every((k, j) => k === last!.all[j])) return last.plan;
     const key = all.join('\u0000');
     let plan = plans.get(key);
-    if (plan) return plan;
+    if (plan) {
+      last = { all, plan };
+      return plan;
+    }
     const keys: string[] = [];
     for (const k of all) {
       if (SIDE.has(k) || k === 'external_id') continue;
@@ -242,8 +332,10 @@ export function upsertPage(db: Database.Database, kind: ResourceKind, rows: read
     const extra = scoped.filter(([c]) => !(c in row));
     const deriveIps = row.nics !== undefined && !('ips' in row);
     const names = [...keys, ...extra.map(([c]) => c), ...(deriveIps ? ['ips'] : [])];
-    plan = { keys, names, sig: names.join(','), scopeValues: extra.map(([, v]) => v), deriveIps };
+    const scopeValues = extra.map(([, v]) => v);
+    plan = { keys, names, sig: names.join(','), scopeValues, deriveIps, seed: digested ? digestSeed(names, scopeValues) : null };
     plans.set(key, plan);
+    last = { all, plan };
     return plan;
   };
   const shaped = rows.map((row, i) => {
@@ -256,22 +348,35 @@ export function upsertPage(db: Database.Database, kind: ResourceKind, rows: read
     for (const v of plan.scopeValues) values[j++] = v;
     const nics = row.nics !== undefined ? nicRows(row.nics) : undefined;
     if (plan.deriveIps) values[j] = nics!.map((n) => n.ip).filter(Boolean).join(' ');
-    return { row, names: plan.names, values, sig: plan.sig, nics };
+    const digest = plan.seed ? rowDigest(plan.seed, values, plan.keys.length, plan.scopeValues.length, row.tags, nics) : null;
+    return { row, names: plan.names, values, sig: plan.sig, nics, digest };
   });
 
   const body = () => {
     const externalIds = JSON.stringify(rows.map((r) => r.external_id));
     // What the page is compared against, in one query per table for the whole page: only the columns the page sets
-    // (not SELECT * of a wide table), then the provider tags and NICs of the rows that exist.
+    // (not SELECT * of a wide table), then the provider tags and NICs of the rows that exist. Where the table keeps a
+    // digest of what the last sync wrote (migration 0017), the first query reads only the digest, and the columns, tags
+    // and NICs are loaded for the rows whose digest differs: in the steady state of a re-sync, a few.
     const wanted = new Set(['id', 'external_id', 'status']);
     for (const p of plans.values()) for (const n of p.names) wanted.add(n);
     const existing = new Map<string, Record<string, unknown>>();
-    const sel = stmt(db, `SELECT rowid AS _rowid, ${[...wanted].join(', ')} FROM ${table} WHERE provider = ? AND external_id IS NOT NULL AND external_id IN (SELECT value FROM json_each(?))`);
+    const found = digested ? 'id, external_id, status, sync_digest' : [...wanted].join(', ');
+    const sel = stmt(db, `SELECT rowid AS _rowid, ${found} FROM ${table} WHERE provider = ? AND external_id IS NOT NULL AND external_id IN (SELECT value FROM json_each(?))`);
     for (const r of sel.all(provider, externalIds) as Record<string, unknown>[]) existing.set(r.external_id as string, r);
     const oldTags = new Map<string, Map<string, string>>();
     const oldNics = new Map<string, NicRow[]>();
-    if (existing.size) {
-      const ids = JSON.stringify([...existing.values()].map((r) => r.id));
+    const slow = new Set<string>();
+    for (const x of shaped) {
+      const old = existing.get(x.row.external_id);
+      if (old && (!digested || old.sync_digest !== x.digest)) slow.add(old.id as string);
+    }
+    if (slow.size) {
+      const ids = JSON.stringify([...slow]);
+      if (digested) {
+        const full = stmt(db, `SELECT ${[...wanted].join(', ')} FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`);
+        for (const r of full.all(ids) as Record<string, unknown>[]) Object.assign(existing.get(r.external_id as string)!, r);
+      }
       if (rows.some((r) => r.tags !== undefined)) {
         const q = stmt(db, `SELECT resource_id, key, value FROM tags WHERE kind = ? AND resource_id IN (SELECT value FROM json_each(?)) AND source = 'provider'`);
         for (const [rid, key, value] of q.raw(true).all(tagKind, ids) as [string, string, string][]) {
@@ -313,10 +418,12 @@ export function upsertPage(db: Database.Database, kind: ResourceKind, rows: read
         let b = a + 1;
         while (b < batch.length && batch[b]!.s.sig === batch[a]!.s.sig) b++;
         const names = batch[a]!.s.names;
-        const head = `INSERT INTO ${table} (id, provider, external_id, created_at, updated_at, synced_at, stale${names.map((n) => `, ${n}`).join('')}) VALUES `;
-        const one = `(?, ?, ?, ?, ?, ?, 0${', ?'.repeat(names.length)})`;
+        const head = `INSERT INTO ${table} (id, provider, external_id, created_at, updated_at, synced_at, stale${digested ? ', sync_digest' : ''}${names.map((n) => `, ${n}`).join('')}) VALUES `;
+        const one = `(?, ?, ?, ?, ?, ?, 0${digested ? ', ?' : ''}${', ?'.repeat(names.length)})`;
         insertRows(db, head, one, '', batch.slice(a, b), ({ id, s: x }, out) => {
-          out.push(id, provider, x.row.external_id, toSql(x.row.created_at) ?? syncedAt, syncedAt, syncedAt, ...x.values);
+          out.push(id, provider, x.row.external_id, toSql(x.row.created_at) ?? syncedAt, syncedAt, syncedAt);
+          if (digested) out.push(x.digest);
+          for (const v of x.values) out.push(v);
         });
         a = b;
       }
@@ -337,7 +444,7 @@ export function upsertPage(db: Database.Database, kind: ResourceKind, rows: read
         const id = newId(kind, row);
         fresh.push({ id, s });
         // The same resource twice in one page: the later entry compares against what was just written.
-        const written: Record<string, unknown> = { id, external_id: row.external_id };
+        const written: Record<string, unknown> = { id, external_id: row.external_id, sync_digest: s.digest };
         names.forEach((n, j) => (written[n] = values[j]));
         existing.set(row.external_id, written);
         if (row.tags) oldTags.set(id, new Map(Object.entries(row.tags)));
@@ -350,25 +457,34 @@ export function upsertPage(db: Database.Database, kind: ResourceKind, rows: read
       const id = old.id as string;
       const wasVanished = kind === 'guests' && old.status === 'vanished';
       result.ids[i] = id;
+      // The same digest: listed as the last sync wrote it, and nothing has changed it since (migration 0017).
+      const known = digested && old.sync_digest === s.digest;
       const setNames: string[] = [];
       const setValues: SqlValue[] = [];
-      names.forEach((n, j) => {
-        if (!same(old[n], values[j]!)) {
-          setNames.push(n);
-          setValues.push(values[j]!);
-        }
-      });
-      const tagsChanged = row.tags !== undefined && !sameTags(oldTags.get(id), row.tags);
-      const nicsChanged = s.nics !== undefined && !sameNics(oldNics.get(id), s.nics);
+      if (!known) {
+        names.forEach((n, j) => {
+          if (!same(old[n], values[j]!)) {
+            setNames.push(n);
+            setValues.push(values[j]!);
+          }
+        });
+      }
+      const tagsChanged = !known && row.tags !== undefined && !sameTags(oldTags.get(id), row.tags);
+      const nicsChanged = !known && s.nics !== undefined && !sameNics(oldNics.get(id), s.nics);
       if (!setNames.length && !tagsChanged && !nicsChanged) {
         result.unchanged++;
-        if (typeof old._rowid === 'number') touched.push(old._rowid);
-        else touchedIds.push(id);
+        if (digested && !known) {
+          // Compared row by row and found the same: only the digest is written (once per guest after the migration).
+          stmt(db, `UPDATE ${table} SET sync_digest = ?, synced_at = ?, stale = 0 WHERE id = ?`).run(s.digest, syncedAt, id);
+          old.sync_digest = s.digest;
+        } else if (typeof old._rowid === 'number') {
+          if (deferred) deferred.push(id);
+          else touched.push(old._rowid);
+        } else touchedIds.push(id);
         return;
       }
-      // Only what changed is written, so FTS and allocation triggers fire only when a column they follow changed.
-      stmt(db, `UPDATE ${table} SET ${setNames.map((n) => `${n} = ?, `).join('')}updated_at = ?, synced_at = ?, stale = 0 WHERE id = ?`).run(...setValues, syncedAt, syncedAt, id);
-      setNames.forEach((n, j) => (old[n] = setValues[j]));
+      // Tags and NICs first, then the row with its digest: deleting a provider tag or a NIC clears the digest (triggers
+      // of migration 0017), and the row's UPDATE sets it again to what was just written.
       if (tagsChanged) {
         delTags.run(tagKind, id);
         for (const [k, v] of Object.entries(row.tags!)) addTag.run(tagKind, id, k, String(v));
@@ -381,6 +497,11 @@ export function upsertPage(db: Database.Database, kind: ResourceKind, rows: read
       }
       // A vanished guest listed again is back: the reason it vanished goes (tags given or not).
       if (wasVanished && !tagsChanged) delVanished.run(tagKind, id, VANISHED_TAG);
+      // Only what changed is written, so FTS and allocation triggers fire only when a column they follow changed.
+      const digestSet = digested ? 'sync_digest = ?, ' : '';
+      stmt(db, `UPDATE ${table} SET ${setNames.map((n) => `${n} = ?, `).join('')}${digestSet}updated_at = ?, synced_at = ?, stale = 0 WHERE id = ?`).run(...setValues, ...(digested ? [s.digest] : []), syncedAt, syncedAt, id);
+      setNames.forEach((n, j) => (old[n] = setValues[j]));
+      if (digested) old.sync_digest = s.digest;
       result.updated++;
     });
     writeFresh();
@@ -414,43 +535,6 @@ export interface SessionResult extends UpsertResult {
 }
 
 /**
- * WAL pages after which a commit checkpoints while a SyncSession writes (SQLite's default, which Skydeck keeps, is
- * 1,000 pages, 4 MiB). A batch of 2,000 new guests dirties some 2,500 pages (random external ids touch most leaves of
- * their index; the name, tag and FTS indexes a few hundred more), so with the default nearly every batch's commit copied
- * the WAL back into the database, rewriting the same index pages at each batch (bench inventory-sync, first sync of
- * 100k: 691 MB written and 350 MB read by the process, with this 504 MB and 160 MB). Durability is unchanged: a commit
- * is in the WAL either way, and a checkpoint only moves it into the database file; the WAL just grows to at most ~64
- * MiB during a listing. The last session of a connection to finish restores the setting and checkpoints (PASSIVE: never
- * waits for readers), inside its finish(), so what it wrote is not left for the next unrelated commit to copy. A session
- * that is given up without finish() (its listing failed) lets go after SESSION_IDLE_MS without a batch.
- */
-const SESSION_CHECKPOINT_PAGES = 16_384;
-const SESSION_IDLE_MS = 60_000;
-const widenedCheckpoints = new WeakMap<Database.Database, { sessions: number; prev: number }>();
-
-function widenCheckpoints(db: Database.Database): void {
-  let w = widenedCheckpoints.get(db);
-  if (!w) {
-    const prev = db.pragma('wal_autocheckpoint', { simple: true }) as number;
-    widenedCheckpoints.set(db, (w = { sessions: 0, prev }));
-    // 0 or a larger setting: left as it is.
-    if (prev > 0 && prev < SESSION_CHECKPOINT_PAGES) db.pragma(`wal_autocheckpoint = ${SESSION_CHECKPOINT_PAGES}`);
-  }
-  w.sessions++;
-}
-
-function narrowCheckpoints(db: Database.Database): void {
-  const w = widenedCheckpoints.get(db);
-  if (!w || --w.sessions > 0) return;
-  widenedCheckpoints.delete(db);
-  if (!db.open) return;
-  if (w.prev > 0 && w.prev < SESSION_CHECKPOINT_PAGES) {
-    db.pragma(`wal_autocheckpoint = ${w.prev}`);
-    if (!db.inTransaction) db.pragma('wal_checkpoint(PASSIVE)');
-  }
-}
-
-/**
  * One complete listing of one kind, handed over page by page as the provider's API returns them: `page(rows)` for each,
  * then `finish()`, and then (for a complete listing) `markVanished` with `syncedAt` as the time the listing started.
  *
@@ -463,7 +547,9 @@ function narrowCheckpoints(db: Database.Database): void {
  * full and at `finish()`. All pages carry the same `synced_at`, the listing's time. A batch is not in the database until
  * it is written: a process that dies mid-listing leaves the batches written so far, and the next sync lists the rest.
  * A bad row, or a write that fails, throws from the `page()` or `finish()` that writes its batch, and nothing of that
- * batch is written.
+ * batch is written. The rows found unchanged get this listing's `synced_at` at `finish()`, all in one statement.
+ * (The WAL the batches fill is copied back into the database by the checkpointer thread, db/checkpointer.ts, not in
+ * any of these commits.)
  */
 export class SyncSession {
   private pending: SyncRow[] = [];
@@ -471,8 +557,8 @@ export class SyncSession {
   private readonly batchRows: number;
   private readonly out: SessionResult = { inserted: 0, updated: 0, unchanged: 0, ids: [], batches: 0 };
   private done = false;
-  private widened = false;
-  private idle: ReturnType<typeof setTimeout> | undefined;
+  /** Rows found unchanged so far, whose `synced_at` is written at finish(). */
+  private touched: Touched = [];
 
   constructor(
     private readonly db: Database.Database,
@@ -501,20 +587,7 @@ export class SyncSession {
     if (!this.pending.length) return;
     const rows = this.pending;
     this.pending = [];
-    if (!this.widened) {
-      widenCheckpoints(this.db);
-      this.widened = true;
-    }
-    let r: UpsertResult;
-    try {
-      r = upsertPage(this.db, this.kind, rows, this.opts);
-    } catch (e) {
-      this.narrow();
-      throw e;
-    }
-    clearTimeout(this.idle);
-    this.idle = setTimeout(() => this.narrow(), SESSION_IDLE_MS);
-    this.idle.unref?.();
+    const r = writePage(this.db, this.kind, rows, this.opts, this.touched);
     this.out.inserted += r.inserted;
     this.out.updated += r.updated;
     this.out.unchanged += r.unchanged;
@@ -526,19 +599,31 @@ export class SyncSession {
   finish(): SessionResult {
     try {
       this.flush();
+      this.touch();
     } finally {
       this.done = true;
-      this.narrow();
     }
     return this.out;
   }
 
-  private narrow(): void {
-    clearTimeout(this.idle);
-    this.idle = undefined;
-    if (!this.widened) return;
-    this.widened = false;
-    narrowCheckpoints(this.db);
+  /**
+   * `synced_at` of every row found unchanged, in one statement in id order at the end of the listing instead of one
+   * per batch: each batch's unchanged rows lie on most pages of the table, so a per-batch write made every commit carry
+   * most of the table again (bench inventory-sync, re-sync of 100k). By id, not rowid: a row deleted meanwhile could
+   * have its rowid reused by another, an id never is; and ids ascend in creation order, so in id order the rows are
+   * mostly visited in table order too (measured: 8 % slower than by rowid, 15 % faster than checking rowid and id).
+   */
+  private touch(): void {
+    const list = this.touched;
+    this.touched = [];
+    if (!list.length) return;
+    list.sort();
+    const table = SPECS[this.kind].table;
+    const at = this.opts.syncedAt;
+    const sql = `UPDATE ${table} SET synced_at = ?, stale = 0 WHERE id IN (SELECT value FROM json_each(?)) AND (synced_at IS NOT ? OR stale <> 0)`;
+    const run = () => stmt(this.db, sql).run(at, JSON.stringify(list), at);
+    if (this.db.inTransaction) run();
+    else this.db.transaction(run)();
   }
 }
 

@@ -358,6 +358,8 @@ export function kvmHandlers(d: Deps): DomainHandlers<typeof kvmContract> {
       const idx = (db.prepare('SELECT coalesce(max(idx) + 1, 0) AS n FROM guest_nics WHERE guest_id = ?').get(id) as { n: number }).n;
       try {
         db.prepare('INSERT INTO guest_nics (guest_id, idx, mac, ip, network_id, bridge) VALUES (?, ?, ?, ?, ?, ?)').run(id, idx, m, ip, networkId ?? null, bridge ?? `network:${libvirtNetwork!}`);
+        // The NICs are no longer what the last sync wrote: the next one compares them row by row (migration 0017).
+        db.prepare('UPDATE guests SET sync_digest = NULL WHERE id = ?').run(id);
       } catch (e) {
         if (ip && networkId) d.mutations.releaseIp(networkId, ip);
         if (isUniqueViolation(e)) throw fieldError('mac', `MAC ${m} is already in use`);

@@ -15,6 +15,7 @@ import { m0013 } from './0013_report_files';
 import { m0014 } from './0014_metric_blocks';
 import { m0015 } from './0015_provider_prices';
 import { m0016 } from './0016_guest_index_trim';
+import { m0017 } from './0017_guest_sync_digest';
 
 /** Every migration in order. Append only: never edit or reorder a released one. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012, m0013, m0014, m0015, m0016];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008, m0009, m0010, m0011, m0012, m0013, m0014, m0015, m0016, m0017];

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenedDatabase } from '../db/open';
 import { tempDir } from '../test/helpers';
 import { runList } from '../db/list-query';

@@ -5,7 +5,7 @@ import { tempDir } from '../test/helpers';
 import { runList } from '../db/list-query';
 import { SPECS } from './specs';
 import { GUEST_UNSYNCED_COLUMNS } from '../db/migrations/0017_guest_sync_digest';
-import { markReachable, markUnreachable, markVanished, newResourceId, SyncSession, upsertPage, VANISHED_TAG, type SyncRow, type UpsertOptions } from './sync';
+import { lookupSql, markReachable, markUnreachable, markVanished, newResourceId, SyncSession, upsertPage, VANISHED_TAG, type SyncRow, type UpsertOptions } from './sync';
 
 let dir: { path: string; cleanup(): void };
 let opened: OpenedDatabase;
@@ -185,6 +185,13 @@ describe('upsertPage', () => {
       })(),
     ).toThrow('later step failed');
     expect(one<{ n: number }>('SELECT count(*) AS n FROM guests').n).toBe(0);
+  });
+
+  it('looks up a page\'s existing rows of every kind in its (provider, external_id) index, one search per listed id', () => {
+    for (const spec of Object.values(SPECS)) {
+      const plan = all<{ detail: string }>(`EXPLAIN QUERY PLAN ${lookupSql(spec.table, ['id'])}`, '[]', 'aws').map((r) => r.detail);
+      expect(plan, spec.table).toEqual([expect.stringMatching(/^SCAN j VIRTUAL TABLE/), expect.stringMatching(new RegExp(`^SEARCH t USING (COVERING )?INDEX ${spec.table}_external \\(provider=\\? AND external_id=\\?\\)`))]);
+    }
   });
 
   it('makes ids that ascend in creation order', () => {

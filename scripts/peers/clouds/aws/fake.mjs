@@ -386,7 +386,8 @@ export async function startAwsFake(o = {}) {
   // CloudWatch (service `monitoring`) and the Price List API (service `pricing`) share the endpoint: the credential
   // scope's service picks the API, as the endpoint override sends every client here.
   const json = createJsonServices({
-    instanceIds: (name) => (regions.has(name) ? new Set(regions.get(name).instances.keys()) : null),
+    // The region's instances by id (a Map: has(id)), not a copy: GetMetricData asks once per query, 500 a call.
+    instanceIds: (name) => regions.get(name)?.instances ?? null,
     stats,
     metricsPageSize: o.metricsPageSize ?? 100_800,
     pricingPageSize: o.pricingPageSize ?? 100,

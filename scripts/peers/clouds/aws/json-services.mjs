@@ -86,7 +86,7 @@ export function jsonAuthError(service, code, message) {
 }
 
 /**
- * @param {{ instanceIds: (region: string) => Set<string> | null, stats: any, metricsPageSize: number, pricingPageSize: number, now: () => number }} ctx
+ * @param {{ instanceIds: (region: string) => { has(id: string): boolean } | null, stats: any, metricsPageSize: number, pricingPageSize: number, now: () => number }} ctx
  */
 export function createJsonServices(ctx) {
   // ---- CloudWatch GetMetricData -----------------------------------------------------------------------------------

@@ -16,8 +16,9 @@ export const azureTuning = {
  * that variable only at process start; the driver reads it at connect, so an override that a test starts in-process is
  * trusted too). Without an override: https://management.azure.com and https://login.microsoftonline.com.
  *
- * Metrics come from Azure Monitor through `@azure/arm-monitor` (imported at the first metrics call, same endpoint and
- * credential); prices from the unauthenticated Azure Retail Prices API, https://prices.azure.com/api/retail/prices, or
+ * Metrics come from Azure Monitor's metrics data plane (`metrics:getBatch`, 50 VMs a call) through
+ * `@azure/monitor-query-metrics` (imported at the first metrics call; the region's https://{region}.metrics.monitor.azure.com,
+ * or the endpoint override; same credential, token for https://metrics.monitor.azure.com); prices from the unauthenticated Azure Retail Prices API, https://prices.azure.com/api/retail/prices, or
  * `<endpoint override>/api/retail/prices` when the account has an override.
  */
 export const azureDriver: CloudDriver = {

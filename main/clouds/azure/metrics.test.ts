@@ -6,8 +6,8 @@ import { azureDriver } from '.';
 import { retailFilter } from './metrics';
 
 /**
- * Azure metrics (Azure Monitor through the real @azure/arm-monitor, bearer tokens from the real @azure/identity verified
- * by the fake) and prices (the Retail Prices API on the fake's origin), over HTTPS with the fake's test CA (trusted
+ * Azure metrics (Azure Monitor's metrics:getBatch through the real @azure/monitor-query-metrics, bearer tokens for
+ * https://metrics.monitor.azure.com from the real @azure/identity verified by the fake) and prices (the Retail Prices API on the fake's origin), over HTTPS with the fake's test CA (trusted
  * through NODE_EXTRA_CA_CERTS, which the driver reads at connect for an endpoint override).
  */
 
@@ -34,18 +34,19 @@ const start = async (o: Parameters<typeof startAzureFake>[0] = {}, secret?: stri
   s = await azureDriver.connect({ accountId: 'a', provider: 'azure', endpoint: az.endpoint, credentials: { tenantId: az.tenantId, clientId: az.clientId, clientSecret: secret ?? az.clientSecret, subscriptionId: az.subscriptionId } });
   return s;
 };
-/** VM ids as the session has them (lower-case ARM ids), by power state. */
-const vms = (state: string) => az.vmIds().filter((id) => az.powerState(id) === state).map((id) => id.toLowerCase());
-const metricCalls = () => az.requests.filter((r) => /\/providers\/Microsoft\.Insights\/metrics$/i.test(r.path));
+/** VM ids as the session has them (lower-case ARM ids), by power state, in eastus (a batch holds one region's VMs). */
+const vms = (state: string) => az.vmIds().filter((id) => az.powerState(id) === state && /\/resourcegroups\/rg-eastus-/i.test(id)).map((id) => id.toLowerCase());
+const metricCalls = () => az.requests.filter((r) => /\/metrics:getBatch$/i.test(r.path));
 
 describe('Azure instanceMetrics (Azure Monitor)', () => {
-  it('maps the VM metrics to Skydeck metrics with exact values (bytes per minute → per second), one call per VM', async () => {
+  it('maps the VM metrics to Skydeck metrics with exact values (bytes per minute → per second); a VM that is gone is asked about alone', async () => {
     await start();
     const [a, b] = vms('running');
     const stopped = vms('deallocated')[0]!;
     const gone = a!.replace(/[^/]+$/, 'no-such-vm');
     const points = await s!.instanceMetrics('eastus', [a!, b!, stopped, gone], SINCE, UNTIL);
-    // 2 running VMs × 6 metrics × 10 minutes; the deallocated VM has timestamps without values; the deleted one a 404.
+    // 2 running VMs × 6 metrics × 10 minutes; the deallocated VM has timestamps without values; the deleted one fails
+    // the batch (404), which is then asked VM by VM.
     expect(points).toHaveLength(2 * 6 * 10);
     expect(new Set(points.map((p) => p.metric))).toEqual(new Set(['cpu.util', 'blk.rd_bytes_per_s', 'blk.wr_bytes_per_s', 'net.rx_bytes_per_s', 'net.tx_bytes_per_s', 'mem.available_bytes']));
     expect(points.some((p) => p.metric === 'mem.util')).toBe(false);
@@ -60,9 +61,11 @@ describe('Azure instanceMetrics (Azure Monitor)', () => {
     expect(a).toBe('/subscriptions/00000000-1111-2222-3333-444444444444/resourcegroups/rg-eastus-0/providers/microsoft.compute/virtualmachines/vm-00000');
     const at = (metric: string) => points.find((p) => p.instanceId === a && p.ts === UNTIL && p.metric === metric)?.value;
     expect([at('cpu.util'), at('net.rx_bytes_per_s')]).toEqual([35.9, 1379]);
-    // The wire: one GET per VM with the documented query, api-version 2024-02-01, bearer token verified.
+    // The wire: POSTs to metrics:getBatch with the documented query, api-version 2024-02-01, bearer token verified: the
+    // batch of 4 (404), then each VM alone.
     const calls = metricCalls();
-    expect(calls).toHaveLength(4);
+    expect(calls).toHaveLength(5);
+    expect(calls.every((c) => c.method === 'POST' && c.path === `/subscriptions/${az.subscriptionId}/metrics:getBatch`)).toBe(true);
     const q = new URLSearchParams(calls[0]!.query);
     expect(Object.fromEntries(q)).toMatchObject({
       'api-version': '2024-02-01',
@@ -70,26 +73,38 @@ describe('Azure instanceMetrics (Azure Monitor)', () => {
       aggregation: 'average,total',
       metricnamespace: 'Microsoft.Compute/virtualMachines',
       metricnames: 'Percentage CPU,Disk Read Bytes,Disk Write Bytes,Network In Total,Network Out Total,Available Memory Bytes',
-      timespan: '2026-11-01T10:01:00.000Z/2026-11-01T10:11:00.000Z',
+      starttime: '2026-11-01T10:01:00.000Z',
+      endtime: '2026-11-01T10:11:00.000Z',
     });
-    expect(calls.map((c) => c.status).sort()).toEqual([200, 200, 200, 404]);
+    expect(calls[0]!.status).toBe(404);
+    expect(calls.map((c) => c.status).sort()).toEqual([200, 200, 200, 404, 404]);
     expect(calls.every((c) => c.principal === az.clientId)).toBe(true);
+  });
+
+  it('asks for 50 VMs a call, the API\'s limit', async () => {
+    await start({ vms: 800 });
+    const running = vms('running');
+    expect(running.length).toBeGreaterThan(50);
+    const points = await s!.instanceMetrics('eastus', running, SINCE, UNTIL);
+    expect(points).toHaveLength(running.length * 6 * 10);
+    expect(new Set(points.map((p) => p.instanceId))).toEqual(new Set(running));
+    expect(metricCalls().map((c) => c.status)).toEqual(Array.from({ length: Math.ceil(running.length / 50) }, () => 200));
   });
 
   it('retries ARM throttling (429 TooManyRequests, Retry-After) and keeps the code when it persists', async () => {
     await start();
     const [a] = vms('running');
-    az.inject({ kind: 'throttle', path: 'microsoft.insights/metrics', times: 2, retryAfterSec: 0 });
+    az.inject({ kind: 'throttle', path: 'metrics:getBatch', times: 2, retryAfterSec: 0 });
     expect(await s!.instanceMetrics('eastus', [a!], SINCE, UNTIL)).toHaveLength(60);
     expect(metricCalls().map((c) => c.status)).toEqual([429, 429, 200]);
-    az.inject({ kind: 'throttle', path: 'microsoft.insights/metrics', times: 6, retryAfterSec: 0 });
+    az.inject({ kind: 'throttle', path: 'metrics:getBatch', times: 6, retryAfterSec: 0 });
     const e = await s!.instanceMetrics('eastus', [a!], SINCE, UNTIL).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CloudError);
     expect(e).toMatchObject({ provider: 'azure', cloudCode: 'TooManyRequests', httpStatus: 429 });
     expect(toApiError(e)).toMatchObject({ code: 'rate_limited' });
   }, 30_000);
 
-  it('an expired bearer token is refused by ARM with ExpiredAuthenticationToken, surfaced with that code', async () => {
+  it('an expired bearer token is refused with ExpiredAuthenticationToken, surfaced with that code', async () => {
     let skew = 0;
     await start({ now: () => Date.now() + skew });
     const [a] = vms('running');

@@ -5,8 +5,9 @@ import { CloudError, type CloudMetricPoint, type CloudPrice } from '../types';
 /**
  * Azure Monitor metrics and Azure Retail Prices for the Azure session (the mappings and the price fetch).
  *
- * Metrics: `Microsoft.Insights/metrics` on each VM's resource id (@azure/arm-monitor MonitorClient.metrics.list,
- * api-version 2024-02-01), interval PT1M, aggregation average,total, namespace Microsoft.Compute/virtualMachines.
+ * Metrics: `metrics:getBatch` on the region's metrics data plane, up to 50 VMs' resource ids a call
+ * (@azure/monitor-query-metrics MetricsClient.queryResources, api-version 2024-02-01), interval PT1M, aggregation
+ * average,total, namespace Microsoft.Compute/virtualMachines; each VM's part has the shape of its own metrics response.
  * Percentage CPU (average, percent) → cpu.util; Disk Read/Write Bytes and Network In/Out Total (total of the minute,
  * bytes) ÷ 60 → blk.rd_bytes_per_s / blk.wr_bytes_per_s / net.rx_bytes_per_s / net.tx_bytes_per_s; Available Memory
  * Bytes (average) → mem.available_bytes. The platform reports available memory but not the guest's total, so this
@@ -23,7 +24,9 @@ export const AZURE_VM_METRICS = [
   { name: 'Network Out Total', agg: 'total', metric: 'net.tx_bytes_per_s', perSecond: true },
   { name: 'Available Memory Bytes', agg: 'average', metric: 'mem.available_bytes', perSecond: false },
 ] as const;
-/** Metric calls in flight at once (each VM is one call; ARM's read limits are per subscription). */
+/** VMs per metrics:getBatch call (the API's limit). */
+export const METRIC_BATCH = 50;
+/** Metric calls in flight at once. */
 export const METRIC_CONCURRENCY = 8;
 
 /** The timespan `start/end` of the minute starts ts with since < ts <= until (end exclusive, as Azure Monitor takes it). */
@@ -33,15 +36,17 @@ export function metricTimespan(since: number, until: number): string {
   return `${iso((Math.floor(since / p) + 1) * p)}/${iso((Math.floor(until / p) + 1) * p)}`;
 }
 
-interface MetricResponse {
-  value?: { name?: { value?: string }; timeseries?: { data?: { timeStamp?: Date | string; average?: number; total?: number }[] }[] }[];
+export interface MetricResponse {
+  /** `name` is { value } on the wire, and the metric's name as a string in @azure/monitor-query-metrics' results. */
+  value?: { name?: string | { value?: string }; timeseries?: { data?: { timeStamp?: Date | string; average?: number; total?: number }[] }[] }[];
 }
 
 /** One VM's metrics response → Skydeck points (since < ts <= until; minutes without data are skipped). */
 export function metricPoints(instanceId: string, r: MetricResponse, since: number, until: number): CloudMetricPoint[] {
   const out: CloudMetricPoint[] = [];
   for (const m of r.value ?? []) {
-    const def = AZURE_VM_METRICS.find((d) => d.name.toLowerCase() === (m.name?.value ?? '').toLowerCase());
+    const name = typeof m.name === 'string' ? m.name : (m.name?.value ?? '');
+    const def = AZURE_VM_METRICS.find((d) => d.name.toLowerCase() === name.toLowerCase());
     if (!def) continue;
     for (const series of m.timeseries ?? []) {
       for (const d of series.data ?? []) {

@@ -23,10 +23,19 @@ export const API_VERSIONS = {
   subscriptions: ['2016-06-01', '2019-06-01', '2019-11-01', '2020-01-01', '2021-01-01', '2022-01-01', '2022-12-01'],
   /** Azure Monitor metrics (Microsoft.Insights/metrics); @azure/arm-monitor 8.0 sends 2024-02-01. */
   insights: ['2018-01-01', '2019-07-01', '2021-05-01', '2023-10-01', '2024-02-01'],
+  /** Azure Monitor's metrics data plane (metrics:getBatch); @azure/monitor-query-metrics 1.0 sends 2024-02-01. */
+  metricsBatch: ['2023-10-01', '2024-02-01'],
 };
 
 /** Audiences ARM accepts (what Entra puts in `aud` for https://management.azure.com/.default and the classic resource). */
 export const ARM_AUDIENCES = ['https://management.azure.com', 'https://management.azure.com/', 'https://management.core.windows.net', 'https://management.core.windows.net/'];
+/**
+ * Audiences Azure Monitor's metrics data plane (https://{region}.metrics.monitor.azure.com, metrics:getBatch) takes: its
+ * own, and ARM's, which @azure/monitor-query-metrics 1.0 asks for by default (KnownMonitorMetricsQueryAudience).
+ */
+export const METRICS_AUDIENCES = ['https://metrics.monitor.azure.com', 'https://metrics.monitor.azure.com/', ...ARM_AUDIENCES];
+/** The data-plane batch path, which takes a token for METRICS_AUDIENCES. */
+export const METRICS_BATCH_PATH = /^\/subscriptions\/[^/]+\/metrics:getbatch$/i;
 
 /** Resource types served under resource groups: lower-case 'namespace/type' → wire name, api family, children. */
 const TYPES = {
@@ -287,9 +296,10 @@ export function createArm(ctx) {
   /**
    * Verifies the bearer token: signature with the fake's key, alg, audience, issuer/tenant, exp and nbf.
    * @param {string | undefined} header
+   * @param {string[]} audiences
    * @returns {{ principal: import('./azure-fake.mjs').FakePrincipal, claims: Record<string, any> } | { response: FakeResponse }}
    */
-  function authenticate(header) {
+  function authenticate(header, audiences = ARM_AUDIENCES) {
     if (!header) return { response: unauthorized("The authentication failed because of missing 'Authorization' header.", 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.") };
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) return { response: unauthorized("The authentication failed because of invalid 'Authorization' header format.", 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is provided in an invalid format.") };
@@ -304,8 +314,8 @@ export function createArm(ctx) {
     if (c.nbf > now + 300) {
       return { response: unauthorized('The access token is not yet valid.', 'InvalidAuthenticationToken', `The access token validity start UTC time '${armTime(new Date(c.nbf * 1000))}' is later than current UTC time '${armTime(new Date(ctx.now()))}'.`) };
     }
-    if (!ARM_AUDIENCES.includes(String(c.aud))) {
-      return { response: unauthorized('The access token has been obtained for wrong audience or resource.', 'InvalidAuthenticationTokenAudience', `The access token has been obtained for wrong audience or resource '${String(c.aud)}'. It should exactly match with one of the allowed audiences ${ARM_AUDIENCES.map((a) => `'${a}'`).join(',')}.`) };
+    if (!audiences.includes(String(c.aud))) {
+      return { response: unauthorized('The access token has been obtained for wrong audience or resource.', 'InvalidAuthenticationTokenAudience', `The access token has been obtained for wrong audience or resource '${String(c.aud)}'. It should exactly match with one of the allowed audiences ${audiences.map((a) => `'${a}'`).join(',')}.`) };
     }
     if (c.tid !== ctx.tenantId || c.iss !== `https://sts.windows.net/${ctx.tenantId}/`) {
       return { response: unauthorized('The access token is from the wrong issuer.', 'InvalidAuthenticationTokenTenant', `The access token is from the wrong issuer '${String(c.iss)}'. It must match the tenant 'https://sts.windows.net/${ctx.tenantId}/' associated with this subscription. Please use the authority (URL) '${ctx.authorityHost()}/${ctx.tenantId}' to get the token. Note, if the subscription is transferred to another tenant there is no impact to the services, but information about new tenant could take time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.`) };
@@ -317,7 +327,7 @@ export function createArm(ctx) {
 
   // ---- routing --------------------------------------------------------------------------------------------------
   /**
-   * @typedef {{ api: keyof typeof API_VERSIONS, operation: string, location?: string, lro?: boolean, run: (ctx2: { apiVersion: string, asyncError: ArmErrorSpec | null }) => FakeResponse }} Route
+   * @typedef {{ api: keyof typeof API_VERSIONS, operation: string, location?: string, lro?: boolean, read?: boolean, run: (ctx2: { apiVersion: string, asyncError: ArmErrorSpec | null }) => FakeResponse }} Route
    */
   /** @param {string} rg */
   const needGroup = (rg) => {
@@ -368,7 +378,7 @@ export function createArm(ctx) {
     if (low[2] === 'operationresults' && seg.length === 4 && read) {
       return { api: 'resources', operation: 'Microsoft.Resources/subscriptions/operationresults/read', run: () => pollOperation(seg[3] ?? '', true) };
     }
-    const insights = monitor.route(method, url);
+    const insights = monitor.route(method, url, body);
     if (insights) return insights;
     if (low[2] === 'resourcegroups') return groupRoute(method, url, seg, body);
     if (low[2] === 'providers' && seg.length >= 5) return providerRoute(method, url, seg.slice(3), low.slice(3));
@@ -1043,7 +1053,8 @@ export function createArm(ctx) {
    * @returns {FakeResponse & { operation?: string, principal?: string }}
    */
   function handle(method, url, rawBody, headers) {
-    const auth = authenticate(typeof headers.authorization === 'string' ? headers.authorization : undefined);
+    const batch = METRICS_BATCH_PATH.test(decodeURIComponent(url.pathname));
+    const auth = authenticate(typeof headers.authorization === 'string' ? headers.authorization : undefined, batch ? METRICS_AUDIENCES : ARM_AUDIENCES);
     if ('response' in auth) return auth.response;
     const { principal } = auth;
     let body;
@@ -1074,7 +1085,7 @@ export function createArm(ctx) {
       if (fault.async && r.lro) asyncError = fe.spec;
       else return { ...tag, status: fe.spec.status, headers: fe.headers, body: { error: { code: fe.spec.code, message: fe.spec.message } } };
     }
-    if (principal.role === 'Reader' && method !== 'GET' && method !== 'HEAD') {
+    if (principal.role === 'Reader' && method !== 'GET' && method !== 'HEAD' && !r.read) {
       return { ...tag, status: 403, body: { error: { code: 'AuthorizationFailed', message: authzMessage(info) } } };
     }
     const apiVersion = url.searchParams.get('api-version');

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 export const KNOWN_RESOURCES = [
   'https://management.azure.com',
   'https://management.core.windows.net',
+  'https://metrics.monitor.azure.com',
   'https://graph.microsoft.com',
   'https://vault.azure.net',
   'https://storage.azure.com',

@@ -24,6 +24,17 @@ function get(path: string, token?: string): Promise<{ status: number; body: any 
     req.end();
   });
 }
+function post(path: string, body: unknown, token?: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${az.endpoint}${path}`, { method: 'POST', ca: az.caPem, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
 const metricsPath = (vm: string, q: Record<string, string>) => `${vm}/providers/Microsoft.Insights/metrics?${new URLSearchParams(q).toString()}`;
 const ok = { 'api-version': '2024-02-01', timespan: '2026-11-01T10:00:00Z/2026-11-01T10:05:00Z', interval: 'PT1M', metricnames: 'Percentage CPU,Network In Total', aggregation: 'average,total' };
 
@@ -81,5 +92,50 @@ describe('Retail Prices (fake)', () => {
     expect(new Set(r.body.Items.map((i: any) => i.type))).toEqual(new Set(['Consumption', 'DevTestConsumption', 'Reservation']));
     const bad = await get(`/api/retail/prices?$filter=${encodeURIComponent("armSkuName = 'x'")}`);
     expect([bad.status, bad.body.Error.Code]).toEqual([400, 'InvalidFilter']);
+  });
+});
+
+describe('Azure Monitor metrics:getBatch (fake)', () => {
+  const q = { 'api-version': '2024-02-01', starttime: '2026-11-01T10:00:00Z', endtime: '2026-11-01T10:05:00Z', interval: 'PT1M', metricnamespace: 'Microsoft.Compute/virtualMachines', metricnames: 'Percentage CPU', aggregation: 'average' };
+  const path = (query: Record<string, string> = q) => `/subscriptions/${az.subscriptionId}/metrics:getBatch?${new URLSearchParams(query).toString()}`;
+  const inRegion = (loc: string) => az.vmIds().filter((id) => new RegExp(`/resourcegroups/rg-${loc}-`, 'i').test(id));
+
+  it('answers each VM of one region in its own metrics shape, under values[]', async () => {
+    const ids = inRegion('eastus').slice(0, 2);
+    const r = await post(path(), { resourceids: ids }, az.issueToken({ audience: 'https://metrics.monitor.azure.com' }));
+    expect(r.status).toBe(200);
+    expect(r.body.values.map((v: any) => [v.resourceid, v.resourceregion, v.interval, v.namespace, v.starttime, v.endtime, v.value.map((m: any) => m.name.value)])).toEqual(
+      ids.map((id) => [id, 'eastus', 'PT1M', 'Microsoft.Compute/virtualMachines', '2026-11-01T10:00:00Z', '2026-11-01T10:05:00Z', ['Percentage CPU']]),
+    );
+  });
+
+  it('refuses more than 50 VMs, VMs of two regions, another subscription, a missing VM, and a token for another resource', async () => {
+    const token = az.issueToken({ audience: 'https://metrics.monitor.azure.com' });
+    const big = await startAzureFake({ vms: 480 });
+    try {
+      const many = big.vmIds().slice(0, 51);
+      const r = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+        const req = request(`${big.endpoint}/subscriptions/${big.subscriptionId}/metrics:getBatch?${new URLSearchParams(q).toString()}`, { method: 'POST', ca: big.caPem, headers: { 'content-type': 'application/json', authorization: `Bearer ${big.issueToken({ audience: 'https://metrics.monitor.azure.com' })}` } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ resourceids: many }));
+      });
+      expect(r).toMatchObject({ status: 400, body: { error: { code: 'BadRequest', message: expect.stringMatching(/exceeds the limit of 50/) } } });
+    } finally {
+      await big.close();
+    }
+    const two = [inRegion('eastus')[0]!, inRegion('westeurope')[0]!];
+    expect(await post(path(), { resourceids: two }, token)).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/one region/) } } });
+    const other = inRegion('eastus')[0]!.replace(az.subscriptionId, '99999999-1111-2222-3333-444444444444');
+    expect(await post(path(), { resourceids: [other] }, token)).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/not a virtual machine of subscription/) } } });
+    const gone = inRegion('eastus')[0]!.replace(/[^/]+$/, 'no-such-vm');
+    expect(await post(path(), { resourceids: [inRegion('eastus')[0]!, gone] }, token)).toMatchObject({ status: 404, body: { error: { code: 'ResourceNotFound' } } });
+    expect(await post(path(), { resourceids: [] }, token)).toMatchObject({ status: 400 });
+    const { metricnamespace: _ns, ...noNamespace } = q;
+    expect(await post(path(noNamespace), { resourceids: [inRegion('eastus')[0]!] }, token)).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/metricnamespace/) } } });
+    expect(await post(path(), { resourceids: [inRegion('eastus')[0]!] }, az.issueToken({ audience: 'https://vault.azure.net' }))).toMatchObject({ status: 401, body: { error: { code: 'InvalidAuthenticationTokenAudience' } } });
   });
 });

@@ -7,6 +7,13 @@
 // namespace, resourceregion }) with values derived from the VM id and the minute; a VM that is not running has
 // timestamps without values, as Azure answers. Validation errors are Azure Monitor's top-level { code, message }.
 //
+// Batch (the metrics data plane, https://{region}.metrics.monitor.azure.com): POST /subscriptions/{sub}/metrics:getBatch
+// ?api-version=…&starttime=…&endtime=…&interval=…&metricnamespace=…&metricnames=…&aggregation=… with the body
+// { resourceids: [...] }, a bearer token for https://metrics.monitor.azure.com (arm.mjs verifies it): at most 50 VMs of
+// the path's subscription, all in one region; answers { values: [{ starttime, endtime, interval, namespace,
+// resourceregion, resourceid, value: [as above] }] }. A VM that does not exist fails the whole batch with
+// ResourceNotFound (404), the strict reading of the documentation; clients that ask again VM by VM then skip it.
+//
 // Retail prices: GET /api/retail/prices?$filter=… (unauthenticated, like https://prices.azure.com): the $filter is parsed
 // strictly (`field eq 'value'` clauses joined by `and`, known fields only) and answered in the API's shape
 // ({ BillingCurrency, CustomerEntityId, CustomerEntityType, Items, NextPageLink, Count }), with each size's look-alikes
@@ -129,11 +136,51 @@ export function createMonitor(ctx, arm) {
   }
 
   /**
+   * metrics:getBatch: each VM answered as its own metrics request would be, within the batch's rules.
+   * @param {URL} url @param {string} sub @param {any} body
+   */
+  function batch(url, sub, body) {
+    // The data plane wraps its errors as { error: { code, message } } (the classic metrics API answers them bare).
+    const r = batchValues(url, sub, body);
+    return r.status === 200 ? r : { status: r.status, body: { error: r.body } };
+  }
+  /** @param {URL} url @param {string} sub @param {any} body @returns {{ status: number, body: any }} */
+  function batchValues(url, sub, body) {
+    const ids = body?.resourceids;
+    if (!Array.isArray(ids) || !ids.length || ids.some((x) => typeof x !== 'string')) return monitorError(400, 'BadRequest', "The request body must contain 'resourceids', a non-empty array of resource ids.");
+    if (ids.length > 50) return monitorError(400, 'BadRequest', `The number of resource ids (${ids.length}) exceeds the limit of 50.`);
+    const q = url.searchParams;
+    for (const p of ['metricnamespace', 'metricnames']) if (!q.get(p)) return monitorError(400, 'BadRequest', `The query parameter '${p}' is required.`);
+    const one = new URL(url);
+    for (const p of ['starttime', 'endtime']) one.searchParams.delete(p);
+    const from = q.get('starttime');
+    const to = q.get('endtime');
+    if ((from === null) !== (to === null)) return monitorError(400, 'BadRequest', "Give both 'starttime' and 'endtime', or neither.");
+    if (from !== null && to !== null) one.searchParams.set('timespan', `${from}/${to}`);
+    /** @type {any[]} */ const values = [];
+    let region = null;
+    for (const id of ids) {
+      const m = /^\/subscriptions\/([^/]+)\/resourcegroups\/[^/]+\/providers\/microsoft\.compute\/virtualmachines\/[^/]+$/i.exec(id);
+      if (!m || (m[1] ?? '').toLowerCase() !== sub.toLowerCase()) return monitorError(400, 'BadRequest', `The resource id '${id}' is not a virtual machine of subscription '${sub}'.`);
+      const r = metrics(one, id);
+      if (r.status !== 200) return r;
+      const b = /** @type {any} */ (r.body);
+      if (region !== null && b.resourceregion !== region) return monitorError(400, 'BadRequest', `All resources of a batch must be in one region: '${id}' is in '${b.resourceregion}', the batch in '${region}'.`);
+      region = b.resourceregion;
+      const [starttime, endtime] = String(b.timespan).split('/');
+      values.push({ starttime, endtime, interval: b.interval, namespace: b.namespace, resourceregion: b.resourceregion, resourceid: id, value: b.value });
+    }
+    return { status: 200, body: { values } };
+  }
+
+  /**
    * The ARM route of a metrics request, or null: `/subscriptions/…/resourceGroups/…/providers/Microsoft.Compute/
    * virtualMachines/{vm}/providers/Microsoft.Insights/metrics`.
-   * @param {string} method @param {URL} url
+   * @param {string} method @param {URL} url @param {any} [body]
    */
-  function route(method, url) {
+  function route(method, url, body) {
+    const b = /^\/subscriptions\/([^/]+)\/metrics:getbatch$/i.exec(decodeURIComponent(url.pathname));
+    if (b && method === 'POST') return { api: 'metricsBatch', operation: 'Microsoft.Insights/metrics/getBatch', read: true, run: () => batch(url, b[1] ?? '', body) };
     const m = /^(\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.compute\/virtualmachines\/[^/]+)\/providers\/microsoft\.insights\/metrics$/i.exec(decodeURIComponent(url.pathname));
     if (!m || method !== 'GET') return null;
     const vmPath = m[1] ?? '';

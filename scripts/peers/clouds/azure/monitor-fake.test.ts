@@ -24,9 +24,9 @@ function get(path: string, token?: string): Promise<{ status: number; body: any 
     req.end();
   });
 }
-function post(path: string, body: unknown, token?: string): Promise<{ status: number; body: any }> {
+function post(path: string, body: unknown, token?: string, fake: AzureFake = az): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${az.endpoint}${path}`, { method: 'POST', ca: az.caPem, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
+    const req = request(`${fake.endpoint}${path}`, { method: 'POST', ca: fake.caPem, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
@@ -114,15 +114,7 @@ describe('Azure Monitor metrics:getBatch (fake)', () => {
     const big = await startAzureFake({ vms: 480 });
     try {
       const many = big.vmIds().slice(0, 51);
-      const r = await new Promise<{ status: number; body: any }>((resolve, reject) => {
-        const req = request(`${big.endpoint}/subscriptions/${big.subscriptionId}/metrics:getBatch?${new URLSearchParams(q).toString()}`, { method: 'POST', ca: big.caPem, headers: { 'content-type': 'application/json', authorization: `Bearer ${big.issueToken({ audience: 'https://metrics.monitor.azure.com' })}` } }, (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-        });
-        req.on('error', reject);
-        req.end(JSON.stringify({ resourceids: many }));
-      });
+      const r = await post(`/subscriptions/${big.subscriptionId}/metrics:getBatch?${new URLSearchParams(q).toString()}`, { resourceids: many }, big.issueToken({ audience: 'https://metrics.monitor.azure.com' }), big);
       expect(r).toMatchObject({ status: 400, body: { error: { code: 'BadRequest', message: expect.stringMatching(/exceeds the limit of 50/) } } });
     } finally {
       await big.close();

@@ -617,7 +617,7 @@ export class SyncSession {
    * per batch: each batch's unchanged rows lie on most pages of the table, so a per-batch write made every commit carry
    * most of the table again (bench inventory-sync, re-sync of 100k). By id, not rowid: a row deleted meanwhile could
    * have its rowid reused by another, an id never is; and ids ascend in creation order, so in id order the rows are
-   * mostly visited in table order too (measured: 8 % slower than by rowid, 15 % faster than checking rowid and id).
+   * mostly visited in table order too (measured on 100k: 273 ms, against 253 ms by rowid and 296 ms checking rowid and id).
    */
   private touch(): void {
     const list = this.touched;

@@ -36,7 +36,7 @@ export function metricTimespan(since: number, until: number): string {
   return `${iso((Math.floor(since / p) + 1) * p)}/${iso((Math.floor(until / p) + 1) * p)}`;
 }
 
-export interface MetricResponse {
+interface MetricResponse {
   /** `name` is { value } on the wire, and the metric's name as a string in @azure/monitor-query-metrics' results. */
   value?: { name?: string | { value?: string }; timeseries?: { data?: { timeStamp?: Date | string; average?: number; total?: number }[] }[] }[];
 }

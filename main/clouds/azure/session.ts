@@ -32,7 +32,7 @@ import {
   type Tags,
 } from '../types';
 import { withRetry } from '../retry';
-import { AZURE_METRIC_INTERVAL, AZURE_VM_METRICS, METRIC_BATCH, METRIC_CONCURRENCY, PRICE_CONCURRENCY, RETAIL_API_VERSION, RETAIL_PRICES_URL, getJson, linuxPayAsYouGo, mapLimit, metricPoints, metricTimespan, retailFilter, type MetricResponse, type RetailItem } from './metrics';
+import { AZURE_METRIC_INTERVAL, AZURE_VM_METRICS, METRIC_BATCH, METRIC_CONCURRENCY, PRICE_CONCURRENCY, RETAIL_API_VERSION, RETAIL_PRICES_URL, getJson, linuxPayAsYouGo, mapLimit, metricPoints, metricTimespan, retailFilter, type RetailItem } from './metrics';
 
 export interface AzureSdk {
   identity: typeof Identity;
@@ -687,7 +687,7 @@ export class AzureSession extends BaseCloudSession {
       const byId = new Map(r.map((x) => [String(x.resourceId ?? '').toLowerCase(), x]));
       return batch.flatMap((id) => {
         const x = byId.get(id.toLowerCase());
-        return x ? metricPoints(id, { value: x.metrics as unknown as MetricResponse['value'] }, since, until) : [];
+        return x ? metricPoints(id, { value: x.metrics }, since, until) : [];
       });
     };
     const gone = (e: unknown) => e instanceof CloudError && (e.cloudCode === 'ResourceNotFound' || e.cloudCode === 'ResourceGroupNotFound');

@@ -13,28 +13,22 @@ beforeEach(async () => {
 });
 afterEach(async () => az.close());
 
-function get(path: string, token?: string): Promise<{ status: number; body: any }> {
+/** One HTTPS request to a fake (the test CA trusted), JSON body if given; answers the status and the parsed body. */
+function send(method: 'GET' | 'POST', path: string, o: { token?: string; body?: unknown; fake?: AzureFake } = {}): Promise<{ status: number; body: any }> {
+  const fake = o.fake ?? az;
+  const headers = { ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) };
   return new Promise((resolve, reject) => {
-    const req = request(`${az.endpoint}${path}`, { ca: az.caPem, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+    const req = request(`${fake.endpoint}${path}`, { method, ca: fake.caPem, headers }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(o.body !== undefined ? JSON.stringify(o.body) : undefined);
   });
 }
-function post(path: string, body: unknown, token?: string, fake: AzureFake = az): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${fake.endpoint}${path}`, { method: 'POST', ca: fake.caPem, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
-}
+const get = (path: string, token?: string) => send('GET', path, { token });
+const post = (path: string, body: unknown, token?: string, fake?: AzureFake) => send('POST', path, { body, token, ...(fake ? { fake } : {}) });
 const metricsPath = (vm: string, q: Record<string, string>) => `${vm}/providers/Microsoft.Insights/metrics?${new URLSearchParams(q).toString()}`;
 const ok = { 'api-version': '2024-02-01', timespan: '2026-11-01T10:00:00Z/2026-11-01T10:05:00Z', interval: 'PT1M', metricnames: 'Percentage CPU,Network In Total', aggregation: 'average,total' };
 

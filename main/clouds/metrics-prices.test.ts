@@ -32,6 +32,14 @@ describe('cloud metrics and prices in the product', () => {
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     return (r.body.series[0]?.points ?? []) as [number, number, number, number][];
   };
+  /** Adds the account through the API and waits for its first sync, which must succeed. */
+  const addAccount = async (body: Record<string, unknown>) => {
+    const r = await t.call('clouds.add', body);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const task = await t.core.engine.waitFor(r.body.taskId);
+    expect(task.status, JSON.stringify(task.error)).toBe('succeeded');
+    return { accountId: r.body.account.account.id as string, task };
+  };
   /** Waits for the collector (its own timer or this call) to have stored the source's first round. */
   const collected = async (sourceId: string) => {
     const until = Date.now() + 20_000;
@@ -47,11 +55,7 @@ describe('cloud metrics and prices in the product', () => {
   it('AWS: the sync stores Price List prices; the collector stores CloudWatch metrics of running instances', async () => {
     aws = await startAwsFake({ defaultInstances: 6 });
     t = await testServer();
-    const r = await t.call('clouds.add', { name: 'prod', credentials: { provider: 'aws', accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey }, endpoint: aws.endpoint, regions: ['us-east-1'] });
-    expect(r.status, JSON.stringify(r.body)).toBe(200);
-    const accountId = r.body.account.account.id as string;
-    const task = await t.core.engine.waitFor(r.body.taskId);
-    expect(task.status, JSON.stringify(task.error)).toBe('succeeded');
+    const { accountId, task } = await addAccount({ name: 'prod', credentials: { provider: 'aws', accessKeyId: aws.accessKeyId, secretAccessKey: aws.secretAccessKey }, endpoint: aws.endpoint, regions: ['us-east-1'] });
 
     // Prices: one per instance type in use, exactly what the Price List answered, marked as the provider's.
     const guests = guestsOf(accountId);
@@ -91,11 +95,7 @@ describe('cloud metrics and prices in the product', () => {
   it('Tencent Cloud: CNY prices wait for an exchange rate; Cloud Monitor metrics reach the charts', async () => {
     tc = await startTencentFake();
     t = await testServer();
-    const r = await t.call('clouds.add', { name: 'tc', credentials: { provider: 'tencent', secretId: tc.secretId, secretKey: tc.secretKey }, endpoint: tc.url, regions: ['ap-guangzhou'] });
-    expect(r.status, JSON.stringify(r.body)).toBe(200);
-    const accountId = r.body.account.account.id as string;
-    const first = await t.core.engine.waitFor(r.body.taskId);
-    expect(first.status, JSON.stringify(first.error)).toBe('succeeded');
+    const { accountId, task: first } = await addAccount({ name: 'tc', credentials: { provider: 'tencent', secretId: tc.secretId, secretKey: tc.secretKey }, endpoint: tc.url, regions: ['ap-guangzhou'] });
     const p1 = (first.result as { prices: { stored: number; unconverted: string[] } }).prices;
     expect(p1).toMatchObject({ stored: 0, unconverted: ['CNY'] });
     expect(first.message).toContain('prices in CNY not stored');

@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { blockScale, decodeBuckets, decodeJournal, decodeSamples, encodeBuckets, encodeJournal, encodeSamples, rollUp } from './codec';
+import { xorshift } from '../test/helpers';
 
 function rng(seed: number) {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
+  const next = xorshift(seed);
+  return () => next() / 2 ** 32;
 }
 
 const same = (a: ArrayLike<number>, b: ArrayLike<number>) => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenedDatabase } from '../db/open';
-import { tempDir } from '../test/helpers';
+import { tempDir, xorshift } from '../test/helpers';
 import { exposition } from './exposition';
 import { ingestSamples, samplePoints } from './ingest';
 import { HOUR, MINUTE, MetricsDb } from './store';
@@ -22,13 +22,8 @@ afterEach(() => {
 
 /** A deterministic pseudo-random sequence (xorshift), so the known data is the same on every run. */
 function rng(seed: number) {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return ((x >>> 0) % 10_000) / 100;
-  };
+  const next = xorshift(seed);
+  return () => (next() % 10_000) / 100;
 }
 
 describe('metrics store', () => {

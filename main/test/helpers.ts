@@ -56,3 +56,14 @@ export async function testServer(opts: { staticDir?: string; maxBodyBytes?: numb
     },
   };
 }
+
+/** A deterministic pseudo-random sequence (xorshift32): the next unsigned 32-bit value at each call, the same on every run. */
+export function xorshift(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+}
